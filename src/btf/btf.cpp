@@ -1,0 +1,390 @@
+// Queries over parsed BTF: type views, the lazily built name index, size/alignment, decl tags.
+#include <algorithm>
+#include <cstring>
+
+#include "btf/btf_data.hpp"
+#include "btf/btf_source.hpp"
+#include "util/error_format.hpp"
+
+namespace corebpf::btf {
+
+namespace detail {
+
+std::string_view string_at(const BtfData& data, std::uint32_t offset) noexcept {
+  const BtfData* d = &data;
+  // Split BTF: offsets below this BTF's base range belong to the base chain.
+  while (offset < d->base_strings_size && d->base) d = d->base.get();
+  offset -= d->base_strings_size;
+  if (offset >= d->strings_size) return {};
+  return std::string_view(d->strings + offset);
+}
+
+std::uint32_t name_hash(std::string_view name) noexcept {
+  // FNV-1a: short keys, good spread, no dependency.
+  std::uint32_t h = 2166136261u;
+  for (char c : name) {
+    h ^= static_cast<unsigned char>(c);
+    h *= 16777619u;
+  }
+  return h;
+}
+
+const NameIndex& name_index(const BtfData& data) {
+  std::call_once(data.name_index_once, [&data] {
+    std::size_t named = 0;
+    for (std::size_t i = 0; i < data.type_offsets.size(); ++i)
+      if (reinterpret_cast<const RawType*>(data.types + data.type_offsets[i])->name_off != 0) ++named;
+    std::size_t capacity = 16;
+    while (capacity < named * 2) capacity <<= 1;
+    auto& index = data.name_index;
+    index.slots.assign(capacity, 0);
+    index.mask = capacity - 1;
+    for (std::size_t i = 0; i < data.type_offsets.size(); ++i) {
+      const auto* raw = reinterpret_cast<const RawType*>(data.types + data.type_offsets[i]);
+      if (raw->name_off == 0) continue;
+      const std::uint32_t hash = name_hash(essential_name(string_at(data, raw->name_off)));
+      std::size_t slot = hash & index.mask;
+      while (index.slots[slot] != 0) slot = (slot + 1) & index.mask;
+      index.slots[slot] = (std::uint64_t{hash} << 32) | (data.first_id + static_cast<TypeId>(i));
+    }
+  });
+  return data.name_index;
+}
+
+}  // namespace detail
+
+namespace {
+
+using detail::BtfData;
+
+// Calls `visit(id)` for every type of `data` (not its base) whose essential name is `key`, in
+// probe order; stops early when `visit` returns true.
+template <typename Visit>
+bool visit_essential(const BtfData& data, std::string_view key, Visit&& visit) {
+  const auto& index = detail::name_index(data);
+  const std::uint32_t hash = detail::name_hash(key);
+  for (std::size_t slot = hash & index.mask;; slot = (slot + 1) & index.mask) {
+    const std::uint64_t entry = index.slots[slot];
+    if (entry == 0) return false;
+    if (static_cast<std::uint32_t>(entry >> 32) != hash) continue;
+    const auto id = static_cast<TypeId>(entry);
+    if (essential_name(detail::string_at(data, data.raw_type(id)->name_off)) != key) continue;
+    if (visit(id)) return true;
+  }
+}
+
+// Base chain first, so results come out in id order across split BTF.
+template <typename Visit>
+void visit_chain(const BtfData& data, std::string_view key, Visit&& visit) {
+  if (data.base) visit_chain(*data.base, key, visit);
+  visit_essential(data, key, visit);
+}
+
+constexpr int kMaxChain = 64;  // deeper typedef/modifier/array chains are malformed or cyclic
+
+}  // namespace
+
+std::string_view kind_name(Kind kind) noexcept {
+  static constexpr std::string_view names[] = {
+      "UNKN",     "INT",   "PTR",        "ARRAY", "STRUCT",  "UNION", "ENUM",     "FWD",      "TYPEDEF", "VOLATILE",
+      "CONST",    "RESTRICT", "FUNC",    "FUNC_PROTO", "VAR", "DATASEC", "FLOAT", "DECL_TAG", "TYPE_TAG", "ENUM64"};
+  const auto i = static_cast<std::size_t>(kind);
+  return i < std::size(names) ? names[i] : "UNKN";
+}
+
+Endian native_endian() noexcept {
+  return std::endian::native == std::endian::little ? Endian::little : Endian::big;
+}
+
+std::string_view essential_name(std::string_view name) noexcept {
+  const auto pos = name.find("___");
+  return pos == std::string_view::npos ? name : name.substr(0, pos);
+}
+
+// ---- Type ----
+
+IntInfo Type::int_info() const {
+  if (kind() != Kind::Int) return {};
+  std::uint32_t word;
+  std::memcpy(&word, extra(), 4);
+  return {static_cast<std::uint8_t>((word >> 24) & 0x0f), static_cast<std::uint8_t>((word >> 16) & 0xff),
+          static_cast<std::uint8_t>(word & 0xff)};
+}
+
+ArrayInfo Type::array() const {
+  if (kind() != Kind::Array) return {};
+  const auto* a = static_cast<const detail::RawArray*>(extra());
+  return {a->type, a->index_type, a->nelems};
+}
+
+Members Type::members() const {
+  if (!is_struct_or_union()) return {};
+  return Members(data_, static_cast<const detail::RawMember*>(extra()), vlen(), kind_flag());
+}
+
+Enumerators Type::enumerators() const {
+  if (!is_enum()) return {};
+  return Enumerators(data_, extra(), vlen(), kind() == Kind::Enum64, kind_flag());
+}
+
+Params Type::params() const {
+  if (kind() != Kind::FuncProto) return {};
+  return Params(data_, static_cast<const detail::RawParam*>(extra()), vlen(), false);
+}
+
+VarSecinfos Type::datasec_vars() const {
+  if (kind() != Kind::Datasec) return {};
+  return VarSecinfos(data_, static_cast<const detail::RawVarSecinfo*>(extra()), vlen(), false);
+}
+
+Linkage Type::linkage() const {
+  if (kind() == Kind::Func) return static_cast<Linkage>(vlen());
+  if (kind() == Kind::Var) {
+    std::uint32_t linkage;
+    std::memcpy(&linkage, extra(), 4);
+    return static_cast<Linkage>(linkage);
+  }
+  return Linkage::static_;
+}
+
+std::int32_t Type::component_index() const {
+  if (kind() != Kind::DeclTag) return -1;
+  std::int32_t component;
+  std::memcpy(&component, extra(), 4);
+  return component;
+}
+
+std::span<const std::byte> Type::extra_bytes() const {
+  if (!raw_) return {};
+  return {static_cast<const std::byte*>(extra()), detail::extra_size(kind(), vlen())};
+}
+
+// ---- Btf: construction ----
+
+Btf Btf::load(const std::string& path, const LoadOptions& options) {
+  auto source = detail::open_btf_source(path);
+  return Btf(detail::parse_blob(source.blob, std::move(source.keepalive), path,
+                                options.base ? options.base->data_ : nullptr));
+}
+
+Btf Btf::load_vmlinux() { return load("/sys/kernel/btf/vmlinux"); }
+
+Btf Btf::from_bytes(std::span<const std::byte> bytes, const LoadOptions& options, std::string source_name) {
+  return from_vector(std::vector<std::byte>(bytes.begin(), bytes.end()), options, std::move(source_name));
+}
+
+Btf Btf::from_vector(std::vector<std::byte> bytes, const LoadOptions& options, std::string source_name) {
+  auto source = detail::btf_source_from_memory(std::move(bytes), source_name);
+  return Btf(detail::parse_blob(source.blob, std::move(source.keepalive), std::move(source_name),
+                                options.base ? options.base->data_ : nullptr));
+}
+
+// ---- Btf: queries ----
+
+const std::string& Btf::source_name() const { return data_->source_name; }
+Endian Btf::endian() const { return data_->endian; }
+std::uint32_t Btf::type_count() const { return data_->total_count; }
+TypeId Btf::first_id() const { return data_->first_id; }
+
+std::optional<Btf> Btf::base() const {
+  if (!data_->base) return std::nullopt;
+  return Btf(data_->base);
+}
+
+std::optional<Type> Btf::try_type(TypeId id) const noexcept {
+  if (id == 0) return Type(data_.get(), 0, nullptr);
+  const BtfData* d = data_.get();
+  if (id >= d->total_count) return std::nullopt;
+  while (id < d->first_id) d = d->base.get();
+  return Type(d, id, d->raw_type(id));
+}
+
+Type Btf::type(TypeId id) const {
+  if (auto t = try_type(id)) return *t;
+  util::fail(std::errc::invalid_argument, "{}: type id {} does not exist (the last is {})", data_->source_name, id,
+             data_->total_count - 1);
+}
+
+std::optional<Type> Btf::find(std::string_view name) const {
+  std::optional<Type> found;
+  visit_chain(*data_, essential_name(name), [&](TypeId id) {
+    auto t = type(id);
+    if (t.name() != name) return false;
+    if (!found || id < found->id()) found = t;
+    return false;
+  });
+  return found;
+}
+
+std::optional<Type> Btf::find(std::string_view name, Kind kind) const {
+  std::optional<Type> found;
+  visit_chain(*data_, essential_name(name), [&](TypeId id) {
+    auto t = type(id);
+    if (t.kind() != kind || t.name() != name) return false;
+    if (!found || id < found->id()) found = t;
+    return false;
+  });
+  return found;
+}
+
+std::vector<TypeId> Btf::find_all_essential(std::string_view key) const {
+  std::vector<TypeId> ids;
+  visit_chain(*data_, key, [&](TypeId id) {
+    ids.push_back(id);
+    return false;
+  });
+  std::sort(ids.begin(), ids.end());
+  return ids;
+}
+
+std::vector<TypeId> Btf::find_all(std::string_view name) const {
+  std::vector<TypeId> ids;
+  visit_chain(*data_, essential_name(name), [&](TypeId id) {
+    if (type(id).name() == name) ids.push_back(id);
+    return false;
+  });
+  std::sort(ids.begin(), ids.end());
+  return ids;
+}
+
+Type Btf::skip_modifiers(TypeId id) const {
+  Type t = type(id);
+  for (int depth = 0; t.is_modifier(); ++depth) {
+    if (depth == kMaxChain)
+      util::fail(std::errc::invalid_argument, "{}: type [{}]: modifier chain is cyclic or deeper than {}",
+                 data_->source_name, id, kMaxChain);
+    t = type(t.type());
+  }
+  return t;
+}
+
+Type Btf::resolve(TypeId id) const {
+  Type t = type(id);
+  for (int depth = 0; t.is_modifier() || t.kind() == Kind::Typedef; ++depth) {
+    if (depth == kMaxChain)
+      util::fail(std::errc::invalid_argument, "{}: type [{}]: typedef/modifier chain is cyclic or deeper than {}",
+                 data_->source_name, id, kMaxChain);
+    t = type(t.type());
+  }
+  return t;
+}
+
+std::uint32_t Btf::pointer_size() const { return data_->pointer_size; }
+
+std::uint64_t Btf::size_of(TypeId id) const {
+  std::uint64_t multiplier = 1;
+  TypeId current = id;
+  for (int depth = 0; depth < kMaxChain; ++depth) {
+    Type t = resolve(current);
+    switch (t.kind()) {
+      case Kind::Int:
+      case Kind::Struct:
+      case Kind::Union:
+      case Kind::Enum:
+      case Kind::Enum64:
+      case Kind::Datasec:
+      case Kind::Float: {
+        const unsigned __int128 total = static_cast<unsigned __int128>(multiplier) * t.size();
+        if (total > UINT32_MAX)
+          util::fail(std::errc::value_too_large, "{}: type [{}] is larger than 4 GiB", data_->source_name, id);
+        return static_cast<std::uint64_t>(total);
+      }
+      case Kind::Ptr:
+        return multiplier * data_->pointer_size;
+      case Kind::Var:
+        current = t.type();
+        continue;
+      case Kind::Array: {
+        const auto a = t.array();
+        multiplier *= a.count;
+        if (multiplier > UINT32_MAX) {
+          // Keep going only to report the right error; zero-sized elements make this legal.
+          if (size_of(a.element_type) != 0)
+            util::fail(std::errc::value_too_large, "{}: type [{}] is larger than 4 GiB", data_->source_name, id);
+          return 0;
+        }
+        current = a.element_type;
+        continue;
+      }
+      default:
+        util::fail(std::errc::invalid_argument, "{}: type [{}] ({} '{}') has no size", data_->source_name, id,
+                   kind_name(t.kind()), t.name());
+    }
+  }
+  util::fail(std::errc::invalid_argument, "{}: type [{}]: array chain is cyclic or deeper than {}", data_->source_name,
+             id, kMaxChain);
+}
+
+std::uint32_t Btf::alignment_of(TypeId id) const {
+  // Structs nest; bound the recursion so a malformed (self-containing) struct cannot overflow the stack.
+  struct Walker {
+    const Btf& btf;
+    std::uint32_t align(TypeId id, int depth) const {
+      if (depth > kMaxChain)
+        util::fail(std::errc::invalid_argument, "{}: type [{}]: nesting is cyclic or deeper than {}",
+                   btf.source_name(), id, kMaxChain);
+      Type t = btf.resolve(id);
+      switch (t.kind()) {
+        case Kind::Int:
+        case Kind::Float:
+        case Kind::Enum:
+        case Kind::Enum64:
+          return std::min<std::uint32_t>(std::bit_floor(std::max<std::uint32_t>(t.size(), 1)), 16);
+        case Kind::Ptr:
+          return btf.pointer_size();
+        case Kind::Array:
+          return align(t.array().element_type, depth + 1);
+        case Kind::Var:
+          return align(t.type(), depth + 1);
+        case Kind::Struct:
+        case Kind::Union: {
+          std::uint32_t max_align = 1;
+          for (auto m : t.members()) {
+            const std::uint32_t a = align(m.type(), depth + 1);
+            // A member placed off its natural alignment means the struct is packed.
+            if (m.bitfield_size() == 0 && m.bit_offset() % (8 * a) != 0) return 1;
+            max_align = std::max(max_align, a);
+          }
+          if (t.size() % max_align != 0) return 1;
+          return max_align;
+        }
+        default:
+          return 1;
+      }
+    }
+  };
+  return Walker{*this}.align(id, 0);
+}
+
+std::vector<TypeId> Btf::decl_tags(TypeId id) const {
+  std::vector<TypeId> tags;
+  const BtfData* chain[8];
+  int n = 0;
+  for (const BtfData* d = data_.get(); d && n < 8; d = d->base.get()) chain[n++] = d;
+  for (int i = n - 1; i >= 0; --i) {
+    const BtfData& d = *chain[i];
+    std::call_once(d.decl_tag_once, [&d] {
+      for (std::size_t k = 0; k < d.type_offsets.size(); ++k) {
+        const auto* raw = reinterpret_cast<const detail::RawType*>(d.types + d.type_offsets[k]);
+        if (static_cast<Kind>((raw->info >> 24) & 0x1f) == Kind::DeclTag)
+          d.decl_tag_index.emplace_back(raw->size_or_type, d.first_id + static_cast<TypeId>(k));
+      }
+      std::sort(d.decl_tag_index.begin(), d.decl_tag_index.end());
+    });
+    auto it = std::lower_bound(d.decl_tag_index.begin(), d.decl_tag_index.end(), std::pair<TypeId, TypeId>(id, 0));
+    for (; it != d.decl_tag_index.end() && it->first == id; ++it) tags.push_back(it->second);
+  }
+  return tags;
+}
+
+std::vector<TypeId> Btf::decl_tags(TypeId id, std::int32_t component) const {
+  auto tags = decl_tags(id);
+  std::erase_if(tags, [&](TypeId tag) { return type(tag).component_index() != component; });
+  return tags;
+}
+
+std::string_view Btf::string_at(std::uint32_t offset) const { return detail::string_at(*data_, offset); }
+std::uint32_t Btf::string_section_size() const { return data_->strings_size; }
+std::span<const std::byte> Btf::raw_bytes() const { return data_->blob; }
+
+}  // namespace corebpf::btf

@@ -1,0 +1,80 @@
+// Internal: the shared, immutable state behind corebpf::btf::Btf.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "corebpf/btf.hpp"
+
+namespace corebpf::btf::detail {
+
+inline constexpr std::uint16_t kBtfMagic = 0xeb9f;
+inline constexpr std::uint32_t kBtfHeaderMinSize = 24;
+
+struct RawHeader {
+  std::uint16_t magic;
+  std::uint8_t version;
+  std::uint8_t flags;
+  std::uint32_t hdr_len;
+  std::uint32_t type_off;
+  std::uint32_t type_len;
+  std::uint32_t str_off;
+  std::uint32_t str_len;
+};
+
+// Size of the records that follow the common 12-byte header of a type of `kind` with `vlen`.
+std::size_t extra_size(Kind kind, std::uint32_t vlen) noexcept;
+
+struct NameIndex {
+  // Open addressing, linear probing; slot = (hash << 32 | id), 0 = empty. Keyed by essential name,
+  // so every type sharing an essential name lies on one probe chain.
+  std::vector<std::uint64_t> slots;
+  std::uint64_t mask = 0;
+};
+
+struct BtfData {
+  std::string source_name;
+  Endian endian = Endian::little;
+  std::shared_ptr<const BtfData> base;
+
+  // Keeps the original bytes alive (mapped file, ELF image, decompressed buffer...).
+  std::shared_ptr<const void> keepalive;
+  std::span<const std::byte> blob;  // the BTF in its original byte order
+  std::vector<std::byte> host_copy;  // header+types+strings converted to host order or realigned
+
+  RawHeader header{};
+  const std::byte* types = nullptr;  // host order, 4-byte aligned
+  std::uint32_t types_size = 0;
+  const char* strings = nullptr;
+  std::uint32_t strings_size = 0;       // this BTF's own string section
+  std::uint32_t base_strings_size = 0;  // combined size of the base chain's strings
+
+  TypeId first_id = 1;
+  std::uint32_t total_count = 1;  // including base and void
+  std::vector<std::uint32_t> type_offsets;  // [id - first_id] -> byte offset into `types`
+  std::uint32_t pointer_size = 8;
+
+  mutable std::once_flag name_index_once;
+  mutable NameIndex name_index;
+  mutable std::once_flag decl_tag_once;
+  mutable std::vector<std::pair<TypeId, TypeId>> decl_tag_index;  // (annotated id, tag id), sorted
+
+  const RawType* raw_type(TypeId id) const noexcept {
+    return reinterpret_cast<const RawType*>(types + type_offsets[id - first_id]);
+  }
+};
+
+std::uint32_t name_hash(std::string_view name) noexcept;
+const NameIndex& name_index(const BtfData& data);
+
+// Parses and validates `blob` (raw BTF, either byte order). Throws corebpf::Error naming the
+// source, the type id and the byte offset of the first problem found.
+std::shared_ptr<BtfData> parse_blob(std::span<const std::byte> blob, std::shared_ptr<const void> keepalive,
+                                    std::string source_name, std::shared_ptr<const BtfData> base);
+
+}  // namespace corebpf::btf::detail
