@@ -143,6 +143,7 @@ class Member {
  public:
   Member(const detail::BtfData* data, const detail::RawMember* raw, bool kflag) : data_(data), raw_(raw), kflag_(kflag) {}
   std::string_view name() const { return detail::string_at(*data_, raw_->name_off); }
+  std::uint32_t name_offset() const { return raw_->name_off; }
   TypeId type() const { return raw_->type; }
   // Offset from the start of the containing struct, in bits.
   std::uint32_t bit_offset() const { return kflag_ ? (raw_->offset & 0xffffffu) : raw_->offset; }
@@ -169,6 +170,7 @@ class Enumerator {
       : data_(data), name_off_(raw->name_off),
         bits_((static_cast<std::uint64_t>(raw->val_hi32) << 32) | raw->val_lo32), is_signed_(is_signed) {}
   std::string_view name() const { return detail::string_at(*data_, name_off_); }
+  std::uint32_t name_offset() const { return name_off_; }
   std::int64_t signed_value() const { return static_cast<std::int64_t>(bits_); }
   std::uint64_t unsigned_value() const { return bits_; }
   bool is_signed() const { return is_signed_; }
@@ -185,6 +187,7 @@ class Param {
  public:
   Param(const detail::BtfData* data, const detail::RawParam* raw, bool) : data_(data), raw_(raw) {}
   std::string_view name() const { return detail::string_at(*data_, raw_->name_off); }
+  std::uint32_t name_offset() const { return raw_->name_off; }
   TypeId type() const { return raw_->type; }
 
  private:

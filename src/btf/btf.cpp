@@ -20,32 +20,65 @@ std::string_view string_at(const BtfData& data, std::uint32_t offset) noexcept {
 }
 
 std::uint32_t name_hash(std::string_view name) noexcept {
-  // FNV-1a: short keys, good spread, no dependency.
-  std::uint32_t h = 2166136261u;
-  for (char c : name) {
-    h ^= static_cast<unsigned char>(c);
-    h *= 16777619u;
+  // Eight bytes per multiply: names average ~15 bytes and there are ~100k of them in vmlinux.
+  constexpr std::uint64_t kMul = 0x9e3779b97f4a7c15ull;
+  std::uint64_t h = name.size() * kMul;
+  const char* p = name.data();
+  std::size_t n = name.size();
+  for (; n >= 8; p += 8, n -= 8) {
+    std::uint64_t word;
+    std::memcpy(&word, p, 8);
+    h = (h ^ word) * kMul;
+    h ^= h >> 32;
   }
-  return h;
+  if (n > 0) {
+    std::uint64_t word = 0;
+    std::memcpy(&word, p, n);
+    h = (h ^ word) * kMul;
+  }
+  h ^= h >> 29;
+  h *= 0xbf58476d1ce4e5b9ull;
+  return static_cast<std::uint32_t>(h >> 32) | 1u;  // never 0, so (hash, id) slots are never 0
 }
+
+namespace {
+
+// essential_name() for a NUL-terminated BTF string, in one scan.
+std::string_view essential_prefix(const char* s) noexcept {
+  std::size_t n = 0;
+  for (; s[n] != '\0'; ++n)
+    if (s[n] == '_' && s[n + 1] == '_' && s[n + 2] == '_') break;
+  return {s, n};
+}
+
+}  // namespace
 
 const NameIndex& name_index(const BtfData& data) {
   std::call_once(data.name_index_once, [&data] {
-    std::size_t named = 0;
-    for (std::size_t i = 0; i < data.type_offsets.size(); ++i)
-      if (reinterpret_cast<const RawType*>(data.types + data.type_offsets[i])->name_off != 0) ++named;
+    const std::size_t count = data.type_offsets.size();
+    // Hash first (sequential reads), then insert with prefetching: the table is larger than the
+    // cache and the inserts are random, so overlapping their misses is most of the speed.
+    std::vector<std::uint64_t> entries;
+    entries.reserve(count);
+    for (std::size_t i = 0; i < count; ++i) {
+      const auto* raw = reinterpret_cast<const RawType*>(data.types + data.type_offsets[i]);
+      if (raw->name_off == 0) continue;
+      const std::string_view name = string_at(data, raw->name_off);
+      const std::uint32_t hash = name_hash(essential_prefix(name.data()));
+      entries.push_back((std::uint64_t{hash} << 32) | (data.first_id + static_cast<TypeId>(i)));
+    }
     std::size_t capacity = 16;
-    while (capacity < named * 2) capacity <<= 1;
+    while (capacity < entries.size() * 2) capacity <<= 1;
     auto& index = data.name_index;
     index.slots.assign(capacity, 0);
     index.mask = capacity - 1;
-    for (std::size_t i = 0; i < data.type_offsets.size(); ++i) {
-      const auto* raw = reinterpret_cast<const RawType*>(data.types + data.type_offsets[i]);
-      if (raw->name_off == 0) continue;
-      const std::uint32_t hash = name_hash(essential_name(string_at(data, raw->name_off)));
-      std::size_t slot = hash & index.mask;
+    constexpr std::size_t kAhead = 16;
+    for (std::size_t k = 0; k < entries.size(); ++k) {
+      if (k + kAhead < entries.size())
+        __builtin_prefetch(&index.slots[(entries[k + kAhead] >> 32) & index.mask], 1);
+      std::size_t slot = (entries[k] >> 32) & index.mask;
       while (index.slots[slot] != 0) slot = (slot + 1) & index.mask;
-      index.slots[slot] = (std::uint64_t{hash} << 32) | (data.first_id + static_cast<TypeId>(i));
+      index.slots[slot] = entries[k];
     }
   });
   return data.name_index;

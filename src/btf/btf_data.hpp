@@ -28,7 +28,44 @@ struct RawHeader {
 };
 
 // Size of the records that follow the common 12-byte header of a type of `kind` with `vlen`.
-std::size_t extra_size(Kind kind, std::uint32_t vlen) noexcept;
+inline std::size_t extra_size(Kind kind, std::uint32_t vlen) noexcept {
+  switch (kind) {
+    case Kind::Int:
+    case Kind::Var:
+    case Kind::DeclTag:
+      return 4;
+    case Kind::Array:
+      return sizeof(RawArray);
+    case Kind::Struct:
+    case Kind::Union:
+      return std::size_t{vlen} * sizeof(RawMember);
+    case Kind::Enum:
+      return std::size_t{vlen} * sizeof(RawEnum);
+    case Kind::Enum64:
+      return std::size_t{vlen} * sizeof(RawEnum64);
+    case Kind::FuncProto:
+      return std::size_t{vlen} * sizeof(RawParam);
+    case Kind::Datasec:
+      return std::size_t{vlen} * sizeof(RawVarSecinfo);
+    default:
+      return 0;
+  }
+}
+
+// id -> byte offset table. Allocated uninitialized for the worst case (every type 12 bytes), so
+// the pages past the real count are never touched and never become resident.
+class OffsetTable {
+ public:
+  void allocate(std::size_t capacity) { offsets_.reset(new std::uint32_t[capacity]); }
+  std::uint32_t* data() noexcept { return offsets_.get(); }
+  void set_size(std::size_t size) noexcept { size_ = size; }
+  std::size_t size() const noexcept { return size_; }
+  std::uint32_t operator[](std::size_t i) const noexcept { return offsets_[i]; }
+
+ private:
+  std::unique_ptr<std::uint32_t[]> offsets_;
+  std::size_t size_ = 0;
+};
 
 struct NameIndex {
   // Open addressing, linear probing; slot = (hash << 32 | id), 0 = empty. Keyed by essential name,
@@ -56,7 +93,7 @@ struct BtfData {
 
   TypeId first_id = 1;
   std::uint32_t total_count = 1;  // including base and void
-  std::vector<std::uint32_t> type_offsets;  // [id - first_id] -> byte offset into `types`
+  OffsetTable type_offsets;  // [id - first_id] -> byte offset into `types`
   std::uint32_t pointer_size = 8;
 
   mutable std::once_flag name_index_once;

@@ -1,5 +1,6 @@
 // Parsing and validation of a raw BTF blob: header, byte order, the id -> offset table, and a check
 // of every count, offset, string offset and type id before any view can touch it.
+#include <algorithm>
 #include <bit>
 #include <cstring>
 
@@ -28,6 +29,11 @@ void swap_words_in_place(std::byte* p, std::size_t bytes) noexcept {
     v = __builtin_bswap32(v);
     std::memcpy(p + i, &v, 4);
   }
+}
+
+// Not std::has_single_bit: without -mpopcnt that becomes a libgcc call in the hottest loop.
+constexpr bool is_power_of_two_up_to(std::uint32_t value, std::uint32_t limit) noexcept {
+  return value != 0 && value <= limit && (value & (value - 1)) == 0;
 }
 
 class Parser {
@@ -121,47 +127,46 @@ class Parser {
       bad("string section is not NUL-terminated");
   }
 
-  void check_name(TypeId id, std::uint32_t type_offset, std::uint32_t name_off, const char* what) {
-    if (std::uint64_t{name_off} >= std::uint64_t{d_.base_strings_size} + d_.strings_size)
-      bad_type(id, type_offset, "{} name offset {} is beyond the string section ({} bytes)", what, name_off,
-               d_.base_strings_size + d_.strings_size);
-  }
-
-  void note_ref(std::uint32_t ref) noexcept {
-    if (ref > max_ref_) max_ref_ = ref;
-  }
+  // Hot path: names and references are only accumulated (max seen); the rare error path walks
+  // the types again to name the first offender.
+  void note_name(std::uint32_t name_off) noexcept { max_name_ = std::max(max_name_, name_off); }
+  void note_ref(std::uint32_t ref) noexcept { max_ref_ = std::max(max_ref_, ref); }
 
   void index_and_check_types() {
     d_.first_id = d_.base ? d_.base->total_count : 1;
     auto* types = const_cast<std::byte*>(d_.types);  // host_copy when swapping, so writable then
     const std::uint32_t size = d_.types_size;
-    // A lower bound on the count avoids most reallocations: every type is at least 12 bytes.
-    d_.type_offsets.reserve(size / 16);
+    // Every type is at least 12 bytes: one allocation covers the worst case.
+    auto& offsets = d_.type_offsets;
+    offsets.allocate(size / sizeof(RawType) + 1);
+    std::uint32_t* next_offset = offsets.data();
     std::uint32_t off = 0;
     while (off < size) {
-      const TypeId id = d_.first_id + static_cast<TypeId>(d_.type_offsets.size());
-      if (id == 0 || id > 0x7fffffffu) bad("too many types");
+      const TypeId id = d_.first_id + static_cast<TypeId>(next_offset - offsets.data());
       if (size - off < sizeof(RawType))
         bad_type(id, off, "truncated: {} bytes left, a type header needs 12", size - off);
       if (swap_) swap_words_in_place(types + off, sizeof(RawType));
-      const auto* t = reinterpret_cast<const RawType*>(types + off);
-      const auto kind = static_cast<Kind>((t->info >> 24) & 0x1f);
-      const std::uint32_t vlen = t->info & 0xffff;
-      if (kind == Kind::Unknown || static_cast<int>(kind) > kMaxKind)
+      const RawType t = *reinterpret_cast<const RawType*>(types + off);
+      const auto kind = static_cast<Kind>((t.info >> 24) & 0x1f);
+      const std::uint32_t vlen = t.info & 0xffff;
+      if (kind == Kind::Unknown || static_cast<int>(kind) > kMaxKind) [[unlikely]]
         bad_type(id, off, "unknown kind {}", static_cast<int>(kind));
       const std::size_t extra = extra_size(kind, vlen);
-      if (size - off - sizeof(RawType) < extra)
+      if (size - off - sizeof(RawType) < extra) [[unlikely]]
         bad_type(id, off, "{} with vlen {} needs {} more bytes, only {} remain", kind_name(kind), vlen, extra,
                  size - off - sizeof(RawType));
       std::byte* rest = types + off + sizeof(RawType);
       // Every field after the header is a 32-bit word (enum values and offsets included).
       if (swap_) swap_words_in_place(rest, extra);
-      check_name(id, off, t->name_off, "type");
-      check_type(id, off, *t, kind, vlen, rest);
-      d_.type_offsets.push_back(off);
+      note_name(t.name_off);
+      check_type(id, off, t, kind, vlen, rest);
+      *next_offset++ = off;
       off += static_cast<std::uint32_t>(sizeof(RawType) + extra);
     }
+    offsets.set_size(static_cast<std::size_t>(next_offset - offsets.data()));
     d_.total_count = d_.first_id + static_cast<std::uint32_t>(d_.type_offsets.size());
+    if (d_.total_count < d_.first_id || d_.total_count > 0x7fffffffu) bad("too many types");
+    if (std::uint64_t{max_name_} >= std::uint64_t{d_.base_strings_size} + d_.strings_size) report_bad_name();
     if (max_ref_ >= d_.total_count) report_bad_ref();
   }
 
@@ -171,11 +176,11 @@ class Parser {
         std::uint32_t word;
         std::memcpy(&word, rest, 4);
         const std::uint32_t bits = word & 0xff, bit_off = (word >> 16) & 0xff, encoding = (word >> 24) & 0x0f;
-        if (t.size_or_type == 0 || t.size_or_type > 16 || !std::has_single_bit(t.size_or_type))
+        if (!is_power_of_two_up_to(t.size_or_type, 16))
           bad_type(id, off, "INT size {} is not 1, 2, 4, 8 or 16", t.size_or_type);
         if (bits == 0 || bits > 128 || bit_off + bits > t.size_or_type * 8)
           bad_type(id, off, "INT bits {} at bit offset {} do not fit its {} bytes", bits, bit_off, t.size_or_type);
-        if (encoding > (kIntSigned | kIntChar | kIntBool) || std::popcount(encoding) > 1)
+        if (encoding > (kIntSigned | kIntChar | kIntBool) || (encoding & (encoding - 1)) != 0)
           bad_type(id, off, "INT encoding 0x{:x} is not valid", encoding);
         if (bits == 32 || bits == 64) note_pointer_size(t);
         break;
@@ -211,30 +216,30 @@ class Parser {
       case Kind::Union: {
         const auto* m = reinterpret_cast<const RawMember*>(rest);
         for (std::uint32_t i = 0; i < vlen; ++i) {
-          check_name(id, off, m[i].name_off, "member");
+          note_name(m[i].name_off);
           note_ref(m[i].type);
         }
         break;
       }
       case Kind::Enum: {
-        if (t.size_or_type == 0 || t.size_or_type > 8 || !std::has_single_bit(t.size_or_type))
+        if (!is_power_of_two_up_to(t.size_or_type, 8))
           bad_type(id, off, "ENUM size {} is not 1, 2, 4 or 8", t.size_or_type);
         const auto* e = reinterpret_cast<const RawEnum*>(rest);
-        for (std::uint32_t i = 0; i < vlen; ++i) check_name(id, off, e[i].name_off, "enumerator");
+        for (std::uint32_t i = 0; i < vlen; ++i) note_name(e[i].name_off);
         break;
       }
       case Kind::Enum64: {
-        if (t.size_or_type == 0 || t.size_or_type > 8 || !std::has_single_bit(t.size_or_type))
+        if (!is_power_of_two_up_to(t.size_or_type, 8))
           bad_type(id, off, "ENUM64 size {} is not 1, 2, 4 or 8", t.size_or_type);
         const auto* e = reinterpret_cast<const RawEnum64*>(rest);
-        for (std::uint32_t i = 0; i < vlen; ++i) check_name(id, off, e[i].name_off, "enumerator");
+        for (std::uint32_t i = 0; i < vlen; ++i) note_name(e[i].name_off);
         break;
       }
       case Kind::FuncProto: {
         note_ref(t.size_or_type);
         const auto* p = reinterpret_cast<const RawParam*>(rest);
         for (std::uint32_t i = 0; i < vlen; ++i) {
-          check_name(id, off, p[i].name_off, "parameter");
+          note_name(p[i].name_off);
           note_ref(p[i].type);
         }
         break;
@@ -259,6 +264,25 @@ class Parser {
     if (t.size_or_type != 4 && t.size_or_type != 8) return;
     const std::string_view name = string_at(d_, t.name_off);
     if (name == "long int" || name == "long unsigned int") d_.pointer_size = t.size_or_type;
+  }
+
+  // Rare path: find and name the first name offset outside the string section.
+  [[noreturn]] void report_bad_name() {
+    const std::uint64_t limit = std::uint64_t{d_.base_strings_size} + d_.strings_size;
+    for (std::size_t i = 0; i < d_.type_offsets.size(); ++i) {
+      const TypeId id = d_.first_id + static_cast<TypeId>(i);
+      const Type type(&d_, id, d_.raw_type(id));
+      const std::uint32_t off = d_.type_offsets[i];
+      auto check = [&](std::uint32_t name_off, const char* what) {
+        if (name_off >= limit)
+          bad_type(id, off, "{} name offset {} is beyond the string section ({} bytes)", what, name_off, limit);
+      };
+      check(type.name_offset(), "type");
+      for (auto m : type.members()) check(m.name_offset(), "member");
+      for (auto p : type.params()) check(p.name_offset(), "parameter");
+      for (auto e : type.enumerators()) check(e.name_offset(), "enumerator");
+    }
+    bad("a name offset {} is beyond the string section ({} bytes)", max_name_, limit);
   }
 
   // Rare path: find and name the first reference to a type id that does not exist.
@@ -306,33 +330,10 @@ class Parser {
   BtfData& d_;
   bool swap_ = false;
   std::uint32_t max_ref_ = 0;
+  std::uint32_t max_name_ = 0;
 };
 
 }  // namespace
-
-std::size_t extra_size(Kind kind, std::uint32_t vlen) noexcept {
-  switch (kind) {
-    case Kind::Int:
-    case Kind::Var:
-    case Kind::DeclTag:
-      return 4;
-    case Kind::Array:
-      return sizeof(RawArray);
-    case Kind::Struct:
-    case Kind::Union:
-      return std::size_t{vlen} * sizeof(RawMember);
-    case Kind::Enum:
-      return std::size_t{vlen} * sizeof(RawEnum);
-    case Kind::Enum64:
-      return std::size_t{vlen} * sizeof(RawEnum64);
-    case Kind::FuncProto:
-      return std::size_t{vlen} * sizeof(RawParam);
-    case Kind::Datasec:
-      return std::size_t{vlen} * sizeof(RawVarSecinfo);
-    default:
-      return 0;
-  }
-}
 
 std::shared_ptr<BtfData> parse_blob(std::span<const std::byte> blob, std::shared_ptr<const void> keepalive,
                                     std::string source_name, std::shared_ptr<const BtfData> base) {
