@@ -10,13 +10,21 @@ namespace corebpf::btf {
 
 namespace detail {
 
-std::string_view string_at(const BtfData& data, std::uint32_t offset) noexcept {
+namespace {
+
+// The NUL-terminated string at `offset` (validated at parse time), or "" when out of range.
+const char* string_pointer(const BtfData& data, std::uint32_t offset) noexcept {
   const BtfData* d = &data;
   // Split BTF: offsets below this BTF's base range belong to the base chain.
   while (offset < d->base_strings_size && d->base) d = d->base.get();
   offset -= d->base_strings_size;
-  if (offset >= d->strings_size) return {};
-  return std::string_view(d->strings + offset);
+  return offset < d->strings_size ? d->strings + offset : "";
+}
+
+}  // namespace
+
+std::string_view string_at(const BtfData& data, std::uint32_t offset) noexcept {
+  return std::string_view(string_pointer(data, offset));
 }
 
 std::uint32_t name_hash(std::string_view name) noexcept {
@@ -63,8 +71,7 @@ const NameIndex& name_index(const BtfData& data) {
     for (std::size_t i = 0; i < count; ++i) {
       const auto* raw = reinterpret_cast<const RawType*>(data.types + data.type_offsets[i]);
       if (raw->name_off == 0) continue;
-      const std::string_view name = string_at(data, raw->name_off);
-      const std::uint32_t hash = name_hash(essential_prefix(name.data()));
+      const std::uint32_t hash = name_hash(essential_prefix(string_pointer(data, raw->name_off)));
       entries.push_back((std::uint64_t{hash} << 32) | (data.first_id + static_cast<TypeId>(i)));
     }
     std::size_t capacity = 16;
