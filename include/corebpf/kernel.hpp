@@ -1,0 +1,84 @@
+// The running kernel's BPF objects: iterating ids, opening objects by id, reading their info, and
+// fetching loaded BTF. Everything here makes bpf() system calls and so usually needs root
+// (CAP_SYS_ADMIN, or CAP_BPF for most of it).
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "corebpf/btf.hpp"
+#include "corebpf/fd.hpp"
+
+namespace corebpf::kernel {
+
+// The kinds of object the kernel gives ids to.
+enum class ObjectType { program, map, btf, link };
+
+// "program", "map", "BTF", "link": for messages.
+std::string_view object_type_name(ObjectType type) noexcept;
+
+// The smallest id of `type` greater than `after` (0 starts the walk); empty when there is none.
+std::optional<std::uint32_t> next_id(ObjectType type, std::uint32_t after);
+// Every id of `type` at the moment of the walk, ascending.
+std::vector<std::uint32_t> list_ids(ObjectType type);
+
+// A new fd for the object; throws corebpf::Error (ENOENT once the object is gone, EPERM without
+// privileges) naming the command and the id.
+UniqueFd open_by_id(ObjectType type, std::uint32_t id);
+// As open_by_id, but an object that no longer exists (it may vanish between listing and
+// opening) gives an empty optional instead of an error.
+std::optional<UniqueFd> try_open_by_id(ObjectType type, std::uint32_t id);
+
+struct BtfInfo {
+  std::uint32_t id = 0;
+  std::uint32_t size = 0;  // bytes of the raw BTF
+  bool is_kernel = false;  // vmlinux or a module's BTF, as opposed to one a program loaded
+  std::string name;        // "vmlinux", a module name, or empty
+};
+
+struct ProgramInfo {
+  std::uint32_t id = 0;
+  std::uint32_t type = 0;  // BPF_PROG_TYPE_*
+  std::string name;
+  std::array<std::uint8_t, 8> tag{};
+  std::uint32_t btf_id = 0;  // 0 when the program has no BTF
+};
+
+struct MapInfo {
+  std::uint32_t id = 0;
+  std::uint32_t type = 0;  // BPF_MAP_TYPE_*
+  std::string name;
+  std::uint32_t key_size = 0;
+  std::uint32_t value_size = 0;
+  std::uint32_t max_entries = 0;
+  std::uint32_t flags = 0;
+  std::uint32_t btf_id = 0;
+  std::uint32_t btf_key_type_id = 0;
+  std::uint32_t btf_value_type_id = 0;
+};
+
+struct LinkInfo {
+  std::uint32_t id = 0;
+  std::uint32_t type = 0;  // BPF_LINK_TYPE_*
+  std::uint32_t program_id = 0;
+};
+
+// Info of the object behind `fd` (borrowed, not closed). Throws corebpf::Error.
+BtfInfo btf_info(int fd);
+ProgramInfo program_info(int fd);
+MapInfo map_info(int fd);
+LinkInfo link_info(int fd);
+
+// The raw bytes of the loaded BTF behind `fd`.
+std::vector<std::byte> btf_bytes(int fd);
+
+// The loaded BTF object `id`. A kernel module's BTF is split BTF and comes back on top of the
+// running kernel's vmlinux BTF, so its ids and strings continue from it.
+btf::Btf load_kernel_btf_by_id(std::uint32_t id);
+
+}  // namespace corebpf::kernel

@@ -1,0 +1,10 @@
+// The command tables of each object, registered in main.cpp.
+#pragma once
+
+#include "cli/grammar.hpp"
+
+namespace corebpf::cli {
+
+const Object& btf_object();
+
+}  // namespace corebpf::cli

@@ -1,0 +1,61 @@
+// Fetching BTF the kernel holds (vmlinux, modules, BTF that programs loaded) as a btf::Btf.
+#include <filesystem>
+
+#include "corebpf/kernel.hpp"
+#include "kernel/bpf_syscall.hpp"
+#include "util/error_format.hpp"
+#include "util/log_format.hpp"
+
+namespace corebpf::kernel {
+namespace {
+
+constexpr const char* kSysfsVmlinux = "/sys/kernel/btf/vmlinux";
+
+// The base for module BTF. sysfs is mapped without a copy; where it is not mounted (some
+// containers) the kernel's own "vmlinux" BTF object serves.
+btf::Btf vmlinux_base() {
+  if (std::filesystem::exists(kSysfsVmlinux)) return btf::Btf::load(kSysfsVmlinux);
+  std::uint32_t id = 0;
+  while (auto next = next_id(ObjectType::btf, id)) {
+    id = *next;
+    auto fd = try_open_by_id(ObjectType::btf, id);
+    if (!fd) continue;
+    const BtfInfo info = btf_info(fd->get());
+    if (info.is_kernel && info.name == "vmlinux")
+      return btf::Btf::from_vector(btf_bytes(fd->get()), {}, fmt::format("kernel BTF id {} (vmlinux)", id));
+  }
+  util::fail(std::errc::no_such_file_or_directory,
+             "no vmlinux BTF to use as base for module BTF: {} is missing and no loaded BTF is named vmlinux",
+             kSysfsVmlinux);
+}
+
+}  // namespace
+
+std::vector<std::byte> btf_bytes(int fd) {
+  bpf_btf_info sizes{};
+  detail::object_info(fd, &sizes, sizeof(sizes), fmt::format("(BTF fd {})", fd));
+  std::vector<std::byte> bytes(sizes.btf_size);
+  bpf_btf_info raw{};
+  raw.btf = reinterpret_cast<std::uintptr_t>(bytes.data());
+  raw.btf_size = static_cast<std::uint32_t>(bytes.size());
+  detail::object_info(fd, &raw, sizeof(raw), fmt::format("(BTF id {})", sizes.id));
+  // A loaded BTF never changes size, but do not trust a count the kernel may have shortened.
+  bytes.resize(std::min<std::size_t>(bytes.size(), raw.btf_size));
+  return bytes;
+}
+
+btf::Btf load_kernel_btf_by_id(std::uint32_t id) {
+  const UniqueFd fd = open_by_id(ObjectType::btf, id);
+  const BtfInfo info = btf_info(fd.get());
+  std::vector<std::byte> bytes = btf_bytes(fd.get());
+  const std::string source =
+      info.name.empty() ? fmt::format("BTF id {}", id) : fmt::format("BTF id {} ({})", id, info.name);
+  if (info.is_kernel && info.name != "vmlinux") {
+    util::log(LogLevel::debug, "{}: module BTF, loading it on top of the vmlinux BTF", source);
+    const btf::Btf base = vmlinux_base();
+    return btf::Btf::from_vector(std::move(bytes), {.base = &base}, source);
+  }
+  return btf::Btf::from_vector(std::move(bytes), {}, source);
+}
+
+}  // namespace corebpf::kernel
