@@ -75,6 +75,10 @@ std::vector<std::byte> unpack_kernel_image(std::span<const std::byte> image, con
     payload = payload.first(payload.size() - 4);
   }
   auto vmlinux = util::decompress(payload, format, subject, options);
+  // Legacy lz4 has no checksum: the recorded size is the only check that damage did not slip by.
+  if (options.size_hint != 0 && vmlinux.size() != options.size_hint)
+    util::fail(std::errc::invalid_argument, "{} is {} but decompresses to {} bytes where the image records {}", subject,
+               util::compression_name(format), vmlinux.size(), options.size_hint);
   if (!elf::ElfFile::looks_like_elf(vmlinux))
     util::fail(std::errc::invalid_argument, "{} is {} but does not decompress to an ELF vmlinux", subject,
                util::compression_name(format));

@@ -149,14 +149,18 @@ std::vector<std::byte> decompress_zstd(Decoder& decoder) {
   if (context.dctx == nullptr) fail(std::errc::not_enough_memory, "zstd: cannot create a decompression context");
 
   const auto input = decoder.input();
-  ZSTD_inBuffer in{input.data(), input.size(), 0};
+  // Input goes in one block (128 KiB, zstd's largest) at a time so that an error can tell where it
+  // is: zstd does not advance the position on failure.
+  constexpr std::size_t kChunk = ZSTD_BLOCKSIZE_MAX;
+  ZSTD_inBuffer in{input.data(), 0, 0};
   for (;;) {
+    if (in.pos == in.size) in.size = std::min(input.size(), in.size + kChunk);
     auto out_room = decoder.room();
     ZSTD_outBuffer out{out_room.data(), out_room.size(), 0};
     const std::size_t ret = ZSTD_decompressStream(context.dctx, &out, &in);
     if (ZSTD_isError(ret)) decoder.corrupt(in.pos, ZSTD_getErrorName(ret));
     decoder.commit(out.pos);
-    if (in.pos == in.size && out.pos < out.size) {
+    if (in.pos == input.size() && out.pos < out.size) {
       // All input read and the decoder stopped short of filling the output: it is done or starved.
       if (ret != 0) decoder.truncated();
       break;
