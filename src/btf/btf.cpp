@@ -1,6 +1,7 @@
 // Queries over parsed BTF: type views, the lazily built name index, size/alignment, decl tags.
 #include <algorithm>
 #include <cstring>
+#include <unordered_map>
 
 #include "btf/btf_data.hpp"
 #include "btf/btf_source.hpp"
@@ -312,7 +313,16 @@ Type Btf::resolve(TypeId id) const {
 std::uint32_t Btf::pointer_size() const { return data_->pointer_size; }
 
 std::uint64_t Btf::size_of(TypeId id) const {
+  // Past 4 GiB of elements only a zero-sized element (or a later zero count) keeps the type
+  // legal, so an overflow is remembered and the walk goes on to the element.
   std::uint64_t multiplier = 1;
+  bool overflowed = false;
+  auto total = [&](std::uint64_t element_size) -> std::uint64_t {
+    if (element_size == 0 || multiplier == 0) return 0;
+    if (overflowed || multiplier * element_size > UINT32_MAX)
+      util::fail(std::errc::value_too_large, "{}: type [{}] is larger than 4 GiB", data_->source_name, id);
+    return multiplier * element_size;
+  };
   TypeId current = id;
   for (int depth = 0; depth < kMaxChain; ++depth) {
     Type t = resolve(current);
@@ -323,26 +333,23 @@ std::uint64_t Btf::size_of(TypeId id) const {
       case Kind::Enum:
       case Kind::Enum64:
       case Kind::Datasec:
-      case Kind::Float: {
-        const unsigned __int128 total = static_cast<unsigned __int128>(multiplier) * t.size();
-        if (total > UINT32_MAX)
-          util::fail(std::errc::value_too_large, "{}: type [{}] is larger than 4 GiB", data_->source_name, id);
-        return static_cast<std::uint64_t>(total);
-      }
+      case Kind::Float:
+        return total(t.size());
       case Kind::Ptr:
-        return multiplier * data_->pointer_size;
+        return total(data_->pointer_size);
       case Kind::Var:
         current = t.type();
         continue;
       case Kind::Array: {
         const auto a = t.array();
-        multiplier *= a.count;
-        if (multiplier > UINT32_MAX) {
-          // Keep going only to report the right error; zero-sized elements make this legal.
-          if (size_of(a.element_type) != 0)
-            util::fail(std::errc::value_too_large, "{}: type [{}] is larger than 4 GiB", data_->source_name, id);
-          return 0;
+        if (a.count == 0) {
+          multiplier = 0;
+          overflowed = false;
+        } else if (!overflowed) {
+          multiplier *= a.count;  // both factors are below 2^32: no wrap
+          if (multiplier > UINT32_MAX) overflowed = true;
         }
+        if (overflowed) multiplier = 1;  // only "non-zero" matters from here on
         current = a.element_type;
         continue;
       }
@@ -356,13 +363,16 @@ std::uint64_t Btf::size_of(TypeId id) const {
 }
 
 std::uint32_t Btf::alignment_of(TypeId id) const {
-  // Structs nest; bound the recursion so a malformed (self-containing) struct cannot overflow the stack.
+  // Structs nest; bound the recursion so a malformed (self-containing) struct cannot overflow the
+  // stack, and remember each struct's answer so shared members (a DAG) are not walked again and
+  // again, which grows exponentially with the depth.
   struct Walker {
     const Btf& btf;
-    std::uint32_t align(TypeId id, int depth) const {
+    std::unordered_map<TypeId, std::uint32_t> known;  // struct/union id -> alignment
+    std::uint32_t align(TypeId id, int depth) {
       if (depth > kMaxChain)
-        util::fail(std::errc::invalid_argument, "{}: type [{}]: nesting is cyclic or deeper than {}",
-                   btf.source_name(), id, kMaxChain);
+        util::fail(std::errc::invalid_argument, "{}: type [{}]: nesting is cyclic or deeper than {}", btf.source_name(),
+                   id, kMaxChain);
       Type t = btf.resolve(id);
       switch (t.kind()) {
         case Kind::Int:
@@ -378,22 +388,28 @@ std::uint32_t Btf::alignment_of(TypeId id) const {
           return align(t.type(), depth + 1);
         case Kind::Struct:
         case Kind::Union: {
-          std::uint32_t max_align = 1;
-          for (auto m : t.members()) {
-            const std::uint32_t a = align(m.type(), depth + 1);
-            // A member placed off its natural alignment means the struct is packed.
-            if (m.bitfield_size() == 0 && m.bit_offset() % (8 * a) != 0) return 1;
-            max_align = std::max(max_align, a);
-          }
-          if (t.size() % max_align != 0) return 1;
-          return max_align;
+          if (auto it = known.find(t.id()); it != known.end()) return it->second;
+          const std::uint32_t result = struct_align(t, depth);
+          known.emplace(t.id(), result);
+          return result;
         }
         default:
           return 1;
       }
     }
+    std::uint32_t struct_align(const Type& t, int depth) {
+      std::uint32_t max_align = 1;
+      for (auto m : t.members()) {
+        const std::uint32_t a = align(m.type(), depth + 1);
+        // A member placed off its natural alignment means the struct is packed.
+        if (m.bitfield_size() == 0 && m.bit_offset() % (8 * a) != 0) return 1;
+        max_align = std::max(max_align, a);
+      }
+      if (t.size() % max_align != 0) return 1;
+      return max_align;
+    }
   };
-  return Walker{*this}.align(id, 0);
+  return Walker{*this, {}}.align(id, 0);
 }
 
 std::vector<TypeId> Btf::decl_tags(TypeId id) const {
