@@ -8,6 +8,7 @@
 #include "cli/commands.hpp"
 #include "corebpf/btf.hpp"
 #include "corebpf/btf_dump.hpp"
+#include "corebpf/error.hpp"
 #include "corebpf/kernel.hpp"
 #include "util/json_writer.hpp"
 #include "util/log_format.hpp"
@@ -52,22 +53,31 @@ DumpRequest parse_dump(Arguments& args) {
     }
   }
   if (request.id && request.base_path)
-    throw UsageError("'base' applies to 'dump file'; the kernel's module BTF finds its base by itself");
+    throw UsageError("'base' applies to 'dump file': a loaded module BTF finds its base by itself");
   if (!request.roots.empty() && request.format != DumpFormat::c) throw UsageError("'root' applies to 'format c' only");
   return request;
 }
 
-btf::Btf load_for_dump(const DumpRequest& request) {
+btf::Btf load_for_dump(const DumpRequest& request, const GlobalOptions& options) {
   if (request.id) return kernel::load_kernel_btf_by_id(*request.id);
   std::optional<btf::Btf> base;
   if (request.base_path) {
     base = btf::Btf::load(*request.base_path);
+  } else if (!options.base_btf.empty()) {
+    base = btf::Btf::load(options.base_btf);
   } else if (request.path.starts_with(kSysfsBtfDir) && request.path != kSysfsVmlinux) {
     // A module's BTF in sysfs is split BTF on top of vmlinux's, as bpftool assumes too.
     util::log(LogLevel::debug, "{}: module BTF, using {} as its base", request.path, kSysfsVmlinux);
     base = btf::Btf::load(std::string(kSysfsVmlinux));
   }
-  return btf::Btf::load(request.path, {.base = base ? &*base : nullptr});
+  try {
+    return btf::Btf::load(request.path, {.base = base ? &*base : nullptr});
+  } catch (const Error& e) {
+    // Without its base a module's split BTF looks malformed; say what is missing.
+    if (base || request.path.find(".ko") == std::string::npos) throw;
+    throw Error(e.errno_value(),
+                fmt::format("{} (a kernel module's BTF is split BTF: name its vmlinux with 'base FILE')", e.message()));
+  }
 }
 
 void run_dump(Context& context, Arguments& args) {
@@ -75,7 +85,7 @@ void run_dump(Context& context, Arguments& args) {
   const DumpFormat format = request.format.value_or(context.options.json ? DumpFormat::json : DumpFormat::raw);
   if (format == DumpFormat::c && context.options.json)
     throw UsageError("format c has no JSON form: drop -j/-p or use format raw");
-  const btf::Btf btf = load_for_dump(request);
+  const btf::Btf btf = load_for_dump(request, context.options);
   util::log(LogLevel::debug, "{}: {} types from id {}", btf.source_name(), btf.type_count() - btf.first_id(),
             btf.first_id());
   switch (format) {

@@ -36,6 +36,14 @@ bool GlobalOptions::*short_option(char letter) {
   }
 }
 
+constexpr std::string_view kBaseBtfOption = "--base-btf";
+
+// The word after option argv[i], which it consumes.
+std::string_view option_value(int argc, const char* const* argv, int& i, std::string_view option) {
+  if (i + 1 >= argc) throw UsageError(fmt::format("option '{}' needs a value", option));
+  return argv[++i];
+}
+
 }  // namespace
 
 std::string_view match_keyword(std::string_view word, std::span<const std::string_view> keywords,
@@ -63,15 +71,28 @@ ParsedLine parse_command_line(int argc, const char* const* argv) {
     } else if (arg == "--") {
       options_done = true;
     } else if (arg.starts_with("--")) {
+      const std::size_t equals = arg.find('=');
       std::vector<std::string_view> names;
       for (const LongOption& option : kLongOptions) names.push_back(option.name);
-      const std::string_view name = match_keyword(arg, names, "option");
+      names.push_back(kBaseBtfOption);
+      const std::string_view name = match_keyword(arg.substr(0, equals), names, "option");
+      if (name == kBaseBtfOption) {
+        line.options.base_btf = equals != std::string_view::npos ? std::string(arg.substr(equals + 1))
+                                                                 : std::string(option_value(argc, argv, i, name));
+        continue;
+      }
+      if (equals != std::string_view::npos) throw UsageError(fmt::format("option '{}' takes no value", name));
       for (const LongOption& option : kLongOptions)
         if (option.name == name) line.options.*option.flag = true;
     } else {
-      for (const char letter : arg.substr(1)) {
-        const auto flag = short_option(letter);
-        if (flag == nullptr) throw UsageError(fmt::format("unknown option '-{}'", letter));
+      for (std::size_t k = 1; k < arg.size(); ++k) {
+        if (arg[k] == 'B') {
+          line.options.base_btf =
+              k + 1 < arg.size() ? std::string(arg.substr(k + 1)) : std::string(option_value(argc, argv, i, "-B"));
+          break;
+        }
+        const auto flag = short_option(arg[k]);
+        if (flag == nullptr) throw UsageError(fmt::format("unknown option '-{}'", arg[k]));
         line.options.*flag = true;
       }
     }
@@ -154,7 +175,8 @@ void print_main_help(std::span<const Object> objects, Output& out) {
       "       corebpf version\n"
       "\n"
       "       OBJECT := {{ {} }}\n"
-      "       OPTIONS := {{ {{-j|--json}} [{{-p|--pretty}}] | {{-d|--debug}} | {{-V|--version}} | {{-h|--help}} }}\n"
+      "       OPTIONS := {{ {{-j|--json}} [{{-p|--pretty}}] | {{-d|--debug}} | {{-B|--base-btf}} FILE |\n"
+      "                    {{-V|--version}} | {{-h|--help}} }}\n"
       "\n"
       "Objects, commands and keywords may be shortened to any unique prefix.\n",
       fmt::join(names, " | "));

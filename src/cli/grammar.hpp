@@ -32,10 +32,12 @@ struct GlobalOptions {
   bool debug = false;
   bool version = false;
   bool help = false;
+  std::string base_btf;  // -B/--base-btf FILE: base for split BTF, as bpftool takes it
 };
 
 // Separates the global options (anywhere on the line, as bpftool's getopt allows, until "--")
-// from the positional words. Short options combine (`-jp`); long ones take unique prefixes.
+// from the positional words. Short flags combine (`-jp`); long options take unique prefixes;
+// -B/--base-btf takes the next word (or `-BFILE`, `--base-btf=FILE`).
 struct ParsedLine {
   GlobalOptions options;
   std::vector<std::string_view> words;
