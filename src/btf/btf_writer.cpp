@@ -3,6 +3,7 @@
 // two copies (and a byte swap for the other byte order).
 #include "corebpf/btf_writer.hpp"
 
+#include <algorithm>
 #include <cstring>
 #include <limits>
 
@@ -116,7 +117,9 @@ struct BtfWriter::State {
 
   std::uint32_t add_string(std::string_view text) {
     if (text.empty()) return 0;
-    if (text.find('\0') != std::string_view::npos) bad_call("string '{}' contains a NUL byte", text.substr(0, 64));
+    if (const auto nul = text.find('\0'); nul != std::string_view::npos)
+      bad_call("string starting '{}' contains a NUL byte at position {}",
+               text.substr(0, std::min<std::size_t>(nul, 64)), nul);
     if (base && !base_strings_indexed) index_base_strings();
     const std::uint32_t hash = detail::name_hash(text);
     if (const std::uint32_t found = find_string(text, hash); found != 0) return found;
