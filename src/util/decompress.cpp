@@ -43,8 +43,11 @@ class Decoder {
   Decoder(std::span<const std::byte> input, Compression format, const std::string& subject,
           const DecompressOptions& options)
       : input_(input), format_(format), subject_(subject), limit_(options.max_output) {
-    // Compressed data rarely expands more than 4x; the hint, when given, is exact for kernels.
-    std::size_t guess = options.size_hint != 0 ? options.size_hint : std::max<std::size_t>(input.size() * 4, 64 << 10);
+    // Compressed data rarely expands more than 4x. A size hint comes from the container and may
+    // lie, so it is trusted only up to a ratio no real kernel or module reaches.
+    const std::size_t plausible = input.size() * 32 + (64 << 10);
+    const std::size_t guess = options.size_hint != 0 ? std::min(options.size_hint, plausible)
+                                                     : std::max<std::size_t>(input.size() * 4, 64 << 10);
     output_.resize(std::min(guess, limit_) + 1);
   }
 
