@@ -2,6 +2,7 @@
 // 2 when the command line is wrong; either failure prints one line on stderr.
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <exception>
 
@@ -39,7 +40,7 @@ int run(int argc, char** argv) {
   } else if (line.options.help) {
     // `-h` alone is the main help; after an object it is that object's help.
     line.words.resize(std::min<std::size_t>(line.words.size(), 1));
-    if (!line.words.empty()) line.words.push_back("help");
+    if (!line.words.empty()) line.words.emplace_back("help");
   }
   Arguments args(std::move(line.words));
   dispatch(objects, context, args);

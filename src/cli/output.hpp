@@ -27,7 +27,7 @@ class Output {
   btf::Sink sink();
 
  private:
-  static constexpr std::size_t kFlushSize = 64 * 1024;
+  static constexpr std::size_t kFlushSize = std::size_t{64} * 1024;
   void write_all(std::string_view bytes);
 
   int fd_;

@@ -47,8 +47,8 @@ UniqueFd bpf_fd_call(int command, bpf_attr& attr, std::string_view what) {
 }
 
 void object_info(int fd, void* info, std::uint32_t size, std::string_view what) {
-  bpf_attr attr;
-  std::memset(&attr, 0, sizeof(attr));
+  bpf_attr attr{};
+  std::memset(&attr, 0, sizeof(attr));  // all of the union, not only its first member
   attr.info.bpf_fd = static_cast<std::uint32_t>(fd);
   attr.info.info_len = size;
   attr.info.info = reinterpret_cast<std::uintptr_t>(info);

@@ -29,8 +29,8 @@ Commands commands_for(ObjectType type) {
 }
 
 bpf_attr zeroed_attr() {
-  bpf_attr attr;
-  std::memset(&attr, 0, sizeof(attr));
+  bpf_attr attr{};
+  std::memset(&attr, 0, sizeof(attr));  // all of the union, not only its first member
   return attr;
 }
 

@@ -13,7 +13,7 @@ namespace corebpf::util {
 template <typename Consumer>
 class ChunkWriter {
  public:
-  static constexpr std::size_t kChunkSize = 64 * 1024;
+  static constexpr std::size_t kChunkSize = std::size_t{64} * 1024;
 
   explicit ChunkWriter(Consumer consumer) : consumer_(std::move(consumer)) { buffer_.reserve(kChunkSize + 4096); }
   ChunkWriter(const ChunkWriter&) = delete;
