@@ -77,7 +77,9 @@ void write_type(Writer& out, const Btf& btf, const Type& t) {
       out.format(" size={} vlen={}\n", t.size(), t.vlen());
       for (const VarSecinfo v : t.datasec_vars()) {
         const Type var = btf.type(v.type());
-        out.format("\ttype_id={} offset={} size={} ({} '{}')\n", v.type(), v.offset(), v.size(), kind_name(var.kind()),
+        // bpftool spells out kind 0 (a `void` entry) here, unlike in kind_name().
+        const std::string_view kind = var.kind() == Kind::Unknown ? "UNKNOWN" : kind_name(var.kind());
+        out.format("\ttype_id={} offset={} size={} ({} '{}')\n", v.type(), v.offset(), v.size(), kind,
                    shown_name(var.name()));
       }
       break;

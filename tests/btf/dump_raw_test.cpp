@@ -9,6 +9,7 @@
 #include <set>
 #include <vector>
 
+#include "btf/raw_btf.hpp"
 #include "corebpf/btf.hpp"
 #include "corebpf/btf_dump.hpp"
 #include "corebpf/btf_writer.hpp"
@@ -122,7 +123,7 @@ TEST(RawDump, MatchesBpftoolOnClang14Object) {
 }
 
 // What compilers never emit: odd INT encodings and bit offsets, empty and narrow enums, unknown
-// FUNC linkage, DATASEC entries that are not VARs, names that need no quoting in raw form.
+// FUNC linkage, DATASEC entries that are not VARs (or are void).
 BtfWriter edge_case_btf() {
   BtfWriter w;
   const auto chr = w.add_int("mychar", 1, corebpf::btf::kIntChar);  // 1
@@ -139,6 +140,7 @@ BtfWriter edge_case_btf() {
   w.add_datasec(".ksyms", 16);                                           // 9
   w.add_datasec_var(func, 0, 0);
   w.add_datasec_var(var, 8, 4);
+  w.add_datasec_var(0, 12, 4);
   const auto s = w.add_struct("mixed", 8);  // 10
   w.add_member("whole", odd, 0);
   w.add_member("", chr, 32, 3);
@@ -162,9 +164,10 @@ constexpr const char* kEdgeCaseDump =
     "\t'(anon)' type_id=0\n"
     "[7] FUNC 'extern_func' type_id=6 linkage=extern\n"
     "[8] VAR 'ext_var' type_id=2, linkage=extern\n"
-    "[9] DATASEC '.ksyms' size=16 vlen=2\n"
+    "[9] DATASEC '.ksyms' size=16 vlen=3\n"
     "\ttype_id=7 offset=0 size=0 (FUNC 'extern_func')\n"
     "\ttype_id=8 offset=8 size=4 (VAR 'ext_var')\n"
+    "\ttype_id=0 offset=12 size=4 (UNKNOWN '(anon)')\n"
     "[10] STRUCT 'mixed' size=8 vlen=3\n"
     "\t'whole' type_id=2 bits_offset=0\n"
     "\t'(anon)' type_id=1 bits_offset=32 bitfield_size=3\n"
@@ -181,6 +184,22 @@ TEST(RawDump, HandBuiltEdgeCases) {
 
   if (!corebpf::test::have_bpftool()) return;
   const fs::path file = write_temp(bytes, "edge_cases");
+  expect_same_as_bpftool(file);
+  fs::remove(file);
+}
+
+// A FUNC linkage the format does not define yet (our writer refuses to make one).
+TEST(RawDump, UnknownFuncLinkage) {
+  corebpf::test::RawBtf raw;
+  using R = corebpf::test::RawBtf;
+  raw.type(0, R::info(R::kFuncProto), 0);
+  raw.type(raw.str("odd_linkage"), R::info(R::kFunc, 3), 1);
+  const auto bytes = raw.bytes();
+  EXPECT_EQ(raw_dump(Btf::from_bytes(bytes)),
+            "[1] FUNC_PROTO '(anon)' ret_type_id=0 vlen=0\n"
+            "[2] FUNC 'odd_linkage' type_id=1 linkage=(unknown)\n");
+  if (!corebpf::test::have_bpftool()) return;
+  const fs::path file = write_temp(bytes, "unknown_linkage");
   expect_same_as_bpftool(file);
   fs::remove(file);
 }
