@@ -1,6 +1,7 @@
 // corebpf's BTF reader against libbpf (the peer) on the running kernel's BTF:
-//   parse_index/*  load /sys/kernel/btf/vmlinux and look one name up (for corebpf that builds its
-//                  name index; libbpf has none and scans);
+//   parse/*        load and validate /sys/kernel/btf/vmlinux;
+//   parse_index/*  the same and look one name up (for corebpf that builds its name index; libbpf
+//                  has none and scans);
 //   lookup/*       one exact name+kind lookup per iteration, cycling through 10,000 names sampled
 //                  from the BTF itself (structs, typedefs, enums, ints). libbpf's lookup is a linear
 //                  scan, so Google Benchmark runs it for fewer iterations; times are per lookup.
@@ -50,6 +51,25 @@ const std::vector<NamedType>& sample_names() {
     return picked;
   }();
   return sample;
+}
+
+void parse_corebpf(benchmark::State& state) {
+  for (auto _ : state) {
+    auto btf = Btf::load(kVmlinux);
+    benchmark::DoNotOptimize(btf.type_count());
+  }
+}
+
+void parse_libbpf(benchmark::State& state) {
+  for (auto _ : state) {
+    struct btf* btf = btf__parse(kVmlinux, nullptr);
+    if (btf == nullptr) {
+      state.SkipWithError("btf__parse failed");
+      break;
+    }
+    benchmark::DoNotOptimize(btf__type_cnt(btf));
+    btf__free(btf);
+  }
 }
 
 void parse_index_corebpf(benchmark::State& state) {
@@ -109,6 +129,8 @@ void lookup_libbpf(benchmark::State& state) {
   btf__free(btf);
 }
 
+BENCHMARK(parse_corebpf)->Name("parse/corebpf")->Unit(benchmark::kMillisecond);
+BENCHMARK(parse_libbpf)->Name("parse/libbpf")->Unit(benchmark::kMillisecond);
 BENCHMARK(parse_index_corebpf)->Name("parse_index/corebpf")->Unit(benchmark::kMillisecond);
 BENCHMARK(parse_index_libbpf)->Name("parse_index/libbpf")->Unit(benchmark::kMillisecond);
 BENCHMARK(lookup_corebpf)->Name("lookup/corebpf")->Unit(benchmark::kNanosecond);
