@@ -129,7 +129,7 @@ std::string_view c_int_spelling(std::uint32_t size, bool is_signed) {
 
 void CNames::NameTable::reserve(std::size_t names) {
   std::size_t capacity = 64;
-  while (capacity < names * 2) capacity <<= 1;
+  while (capacity * 7 < names * 10) capacity <<= 1;
   if (capacity > slots_.size()) {
     std::vector<NameEntry> old = std::move(slots_);
     slots_.assign(capacity, NameEntry{});
@@ -144,10 +144,10 @@ void CNames::NameTable::reserve(std::size_t names) {
   }
 }
 
-void CNames::NameTable::grow() { reserve(slots_.empty() ? 32 : slots_.size()); }
+void CNames::NameTable::grow() { reserve(slots_.empty() ? 32 : slots_.size() * 2 * 7 / 10); }
 
 CNames::NameEntry& CNames::NameTable::insert(std::string_view name) {
-  if ((used_ + 1) * 2 > slots_.size()) grow();
+  if ((used_ + 1) * 10 > slots_.size() * 7) grow();
   const std::uint32_t hash = name_hash(name);
   const std::size_t mask = slots_.size() - 1;
   for (std::size_t slot = hash & mask;; slot = (slot + 1) & mask) {
@@ -176,38 +176,52 @@ const CNames::NameEntry* CNames::NameTable::find(std::string_view name) const {
 
 // ---- CNames ----
 
-std::uint32_t CNames::take_ordinary(std::string_view name) {
-  auto& entry = ordinary_.insert(name);
+// The suffix the next holder of `entry`'s name gets; the first two holders of a shared name are
+// both marked shared.
+std::uint32_t CNames::take(NameEntry& entry, TypeId holder) {
   ++entry.count;
-  return entry.count >= 2 ? entry.count : 0;
+  if (entry.count == 1) {
+    entry.first_holder = holder;
+    return 0;
+  }
+  if (entry.first_holder != 0) flags_[entry.first_holder] |= kNameShared;
+  if (holder != 0) flags_[holder] |= kNameShared;
+  return entry.count;
 }
 
-CNames::CNames(const Btf& btf) : btf_(btf) {
+std::uint32_t CNames::take_ordinary(std::string_view name, TypeId holder) {
+  return take(ordinary_.insert(name), holder);
+}
+
+CNames::CNames(const Btf& btf) : btf_(btf), type_(btf) {
   const std::uint32_t count = btf.type_count();
   suffix_.assign(count, 0);
   flags_.assign(count, 0);
-  tags_.reserve(count / 4);
-  ordinary_.reserve(count / 2);
+  tags_.reserve(1024);
 
   // Pass 1: full definitions take their tag names; INT/FLOAT spellings; kfuncs.
   std::vector<TypeId> synthetic_typedefs;
+  std::size_t ordinary_names = 0;
   for (TypeId id = 1; id < count; ++id) {
-    const Type t = btf.type(id);
+    const Type t = type_(id);
     switch (t.kind()) {
       case Kind::Struct:
       case Kind::Union:
       case Kind::Enum:
       case Kind::Enum64: {
+        ordinary_names += t.is_enum() ? t.vlen() : 0;
         if (t.name_offset() == 0 || (t.is_enum() && t.vlen() == 0)) break;
         auto& entry = tags_.insert(t.name());
-        ++entry.count;
-        if (entry.count >= 2) suffix_[id] = entry.count;
+        suffix_[id] = take(entry, id);
         TypeId& first = t.kind() == Kind::Struct  ? entry.first_struct
                         : t.kind() == Kind::Union ? entry.first_union
                                                   : entry.first_enum;
         if (first == 0) first = id;
         break;
       }
+      case Kind::Typedef:
+        ++ordinary_names;
+        break;
       case Kind::Int: {
         CBaseSpelling s;
         const auto info = t.int_info();
@@ -250,30 +264,29 @@ CNames::CNames(const Btf& btf) : btf_(btf) {
         break;
       }
       case Kind::DeclTag:
-        if (t.component_index() == -1 && t.name() == "bpf_kfunc") {
-          if (auto target = btf.try_type(t.type()); target && target->kind() == Kind::Func) kfuncs_.push_back(t.type());
-        }
+        if (t.component_index() == -1 && t.name() == "bpf_kfunc" && type_(t.type()).kind() == Kind::Func)
+          kfuncs_.push_back(t.type());
         break;
       default:
         break;
     }
   }
+  ordinary_.reserve(ordinary_names + kfuncs_.size() + synthetic_typedefs.size());
 
   // Kfuncs keep their names (the loader resolves them by name); one prototype per name.
   std::sort(kfuncs_.begin(), kfuncs_.end());
   kfuncs_.erase(std::unique(kfuncs_.begin(), kfuncs_.end()), kfuncs_.end());
-  std::erase_if(kfuncs_, [&](TypeId id) { return take_ordinary(btf.type(id).name()) != 0; });
+  std::erase_if(kfuncs_, [&](TypeId id) { return take_ordinary(type_(id).name(), 0) != 0; });
   for (TypeId id : synthetic_typedefs) {
-    auto& s =
-        std::find_if(base_spellings_.begin(), base_spellings_.end(), [&](auto& p) { return p.first == id; })->second;
-    if (const auto n = take_ordinary(s.text); n != 0)
+    auto& s = std::find_if(base_spellings_.begin(), base_spellings_.end(), [&](auto& p) { return p.first == id; })->second;
+    if (const auto n = take_ordinary(s.text, 0); n != 0)
       s.text = storage_.emplace_back(std::string(s.text) + "___" + std::to_string(n));
   }
 
   // Pass 2: forward declarations join their definition or take a tag name; typedefs and
   // enumerators take ordinary names.
   for (TypeId id = 1; id < count; ++id) {
-    const Type t = btf.type(id);
+    const Type t = type_(id);
     const Kind kind = t.kind();
     if (kind == Kind::Fwd || (t.is_enum() && t.vlen() == 0 && t.name_offset() != 0)) {
       auto& entry = tags_.insert(t.name());
@@ -284,8 +297,7 @@ CNames::CNames(const Btf& btf) : btf_(btf) {
         continue;
       }
       first = id;
-      ++entry.count;
-      if (entry.count >= 2) suffix_[id] = entry.count;
+      suffix_[id] = take(entry, id);
     } else if (kind == Kind::Typedef) {
       std::string_view name = t.name();
       if (is_reserved_typedef_name(name)) {
@@ -295,38 +307,16 @@ CNames::CNames(const Btf& btf) : btf_(btf) {
         renamed_.emplace_back(id, name);
         flags_[id] |= kRenamed;
       }
-      suffix_[id] = take_ordinary(name);
+      suffix_[id] = take_ordinary(name, id);
     } else if (t.is_enum()) {
       const auto enumerators = t.enumerators();
       for (std::uint32_t i = 0; i < enumerators.size(); ++i) {
-        if (const auto n = take_ordinary(enumerators[i].name()); n != 0) {
+        if (const auto n = take_ordinary(enumerators[i].name(), 0); n != 0) {
           enumerator_suffixes_.push_back({id, i, n});
           flags_[id] |= kEnumeratorsRenamed;
         }
       }
     }
-  }
-
-  // Pass 3: which names are shared.
-  for (TypeId id = 1; id < count; ++id) {
-    const Type t = btf.type(id);
-    if (t.name_offset() == 0) continue;
-    const NameEntry* entry = nullptr;
-    switch (t.kind()) {
-      case Kind::Struct:
-      case Kind::Union:
-      case Kind::Enum:
-      case Kind::Enum64:
-      case Kind::Fwd:
-        entry = tags_.find(t.name());
-        break;
-      case Kind::Typedef:
-        entry = ordinary_.find(name(id));
-        break;
-      default:
-        continue;
-    }
-    if (entry == nullptr || entry->count != 1) flags_[id] |= kNameShared;
   }
 }
 
@@ -342,7 +332,7 @@ std::string_view CNames::name(TypeId id) const {
         std::lower_bound(renamed_.begin(), renamed_.end(), id, [](const auto& p, TypeId v) { return p.first < v; });
     return it->second;
   }
-  return btf_.type(id).name();
+  return type_(id).name();
 }
 
 std::uint32_t CNames::enumerator_suffix(TypeId enum_id, std::uint32_t index) const {

@@ -8,9 +8,26 @@
 #include <string_view>
 #include <vector>
 
+#include "btf/btf_data.hpp"
 #include "corebpf/btf.hpp"
 
 namespace corebpf::btf::detail {
+
+// Views of types by id for ids the parser has checked (every reference inside a BTF is), without
+// Btf::type's range check: the dumper looks types up millions of times.
+class TypeAt {
+ public:
+  explicit TypeAt(const Btf& btf) : data_(&btf.data()) {}
+  Type operator()(TypeId id) const {
+    if (id == 0) return Type(data_, 0, nullptr);
+    const BtfData* d = data_;
+    while (id < d->first_id) d = d->base.get();
+    return Type(d, id, d->raw_type(id));
+  }
+
+ private:
+  const BtfData* data_;
+};
 
 // How an INT or FLOAT is written for `clang -target bpf`.
 struct CBaseSpelling {
@@ -24,12 +41,33 @@ struct CBaseSpelling {
   bool needs_typedef = false;
 };
 
+// An enumerator's value as the header writes it: the BTF's, read as signed when the enum says
+// so, or when an unsigned reading does not fit the enum's 1 or 2 bytes (encoders without the
+// signedness flag kept only the 32-bit pattern of a negative value).
+struct CEnumValue {
+  bool is_signed;
+  std::int64_t signed_value;
+  std::uint64_t unsigned_value;
+};
+inline CEnumValue c_enum_value(const Type& enum_type, const Enumerator& e) {
+  if (e.is_signed()) return {true, e.signed_value(), e.unsigned_value()};
+  const std::uint64_t u = e.unsigned_value();
+  const std::uint32_t size = enum_type.size();
+  if (enum_type.kind() == Kind::Enum && size < 4 && u > (std::uint64_t{1} << (8 * size)) - 1) {
+    const auto s = static_cast<std::int64_t>(static_cast<std::int32_t>(static_cast<std::uint32_t>(u)));
+    return {true, s, static_cast<std::uint64_t>(s)};
+  }
+  return {false, static_cast<std::int64_t>(u), u};
+}
+
 // A standard C integer type of `size` bytes, or empty when C has none.
 std::string_view c_int_spelling(std::uint32_t size, bool is_signed);
 
 class CNames {
  public:
   explicit CNames(const Btf& btf);
+  CNames(const CNames&) = delete;
+  CNames& operator=(const CNames&) = delete;
 
   const Btf& btf() const { return btf_; }
 
@@ -69,6 +107,7 @@ class CNames {
     std::uint32_t hash = 0;
     std::uint32_t count = 0;
     TypeId first_struct = 0, first_union = 0, first_enum = 0;
+    TypeId first_holder = 0;  // the type that took the name first, if a type did
   };
   class NameTable {
    public:
@@ -86,9 +125,11 @@ class CNames {
   static constexpr std::uint8_t kNameShared = 1;
   static constexpr std::uint8_t kEnumeratorsRenamed = 2;
 
-  std::uint32_t take_ordinary(std::string_view name);
+  std::uint32_t take_ordinary(std::string_view name, TypeId holder);
+  std::uint32_t take(NameEntry& entry, TypeId holder);
 
   const Btf& btf_;
+  TypeAt type_;
   std::vector<std::uint32_t> suffix_;
   std::vector<std::uint8_t> flags_;
   std::vector<std::pair<TypeId, TypeId>> fwd_to_def_;  // sorted by FWD id

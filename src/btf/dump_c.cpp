@@ -36,7 +36,7 @@ enum : std::uint8_t {
   kEnumInline = 32,  // an anonymous enum printed where its one user is
 };
 
-constexpr std::uint8_t kConst = 1, kVolatile = 2;
+constexpr std::uint8_t kConst = 1, kVolatile = 2, kRestrict = 4;
 
 // Trivial on purpose: declarations are printed by the hundred thousand, so an array of them
 // on the stack must cost nothing to set up.
@@ -67,6 +67,7 @@ struct Field {
   bool named = false;          // unnamed bit-fields don't align the record
   bool may_align = false;      // an aligned attribute can go on it
   bool anonymous = false;      // an anonymous struct or union member
+  bool packed_attr = false;    // declared with __attribute__((packed))
   std::uint64_t pad_from = 0;  // padding bit-fields fill [pad_from, offset of the member)
   std::uint64_t pad_bits = 0;
   std::uint32_t align_attr = 0;
@@ -97,7 +98,7 @@ std::uint64_t alignment_reaching(std::uint64_t from, std::uint64_t to, std::uint
 class CDumper {
  public:
   CDumper(const Btf& btf, const Sink& sink, const CDumpOptions& options)
-      : btf_(btf), names_(btf), sink_(sink), options_(options) {
+      : btf_(btf), type_(btf), names_(btf), sink_(sink), options_(options) {
     const auto count = btf.type_count();
     state_.assign(count, 0);
     align_log2_.assign(count, 0);
@@ -111,7 +112,7 @@ class CDumper {
  private:
   // ---- errors ----
   [[noreturn]] void fail(TypeId id, std::string_view why) const {
-    const Type t = btf_.type(id);
+    const Type t = type_(id);
     util::fail(std::errc::invalid_argument, "{}: type [{}] {} '{}': {}", btf_.source_name(), id, kind_name(t.kind()),
                t.name(), why);
   }
@@ -141,11 +142,24 @@ class CDumper {
     out_.clear();
   }
 
+  // ---- type chains ----
+  // Past typedefs and modifiers (with_typedefs) or modifiers only.
+  Type skip(TypeId id, bool with_typedefs) const {
+    Type t = type_(id);
+    for (int steps = 0; t.is_modifier() || (with_typedefs && t.kind() == Kind::Typedef); ++steps) {
+      if (steps == kMaxDepth) fail(id, "typedef or modifier chain is cyclic or too long");
+      t = type_(t.type());
+    }
+    return t;
+  }
+  Type resolve(TypeId id) const { return skip(id, true); }
+  Type skip_modifiers(TypeId id) const { return skip(id, false); }
+
   // ---- analysis ----
   void index_referrers();
   bool is_inline_enum(TypeId id);
   bool is_anonymous_record(TypeId id) const {
-    const Type t = btf_.type(id);
+    const Type t = type_(id);
     return t.is_struct_or_union() && t.name_offset() == 0;
   }
   const CBaseSpelling& base_spelling(TypeId id) const {
@@ -160,7 +174,11 @@ class CDumper {
   }
 
   // ---- layout ----
-  std::uint32_t type_align(TypeId id, int depth);
+  struct Measure {
+    std::uint64_t size;
+    std::uint32_t align;
+  };
+  Measure measure(TypeId id, int depth);
   std::uint32_t record_align(TypeId id, int depth);
   RecordPlan plan_record(const Type& t, int depth);
   bool plan_struct_natural(std::vector<Field>& fields, std::uint64_t size, RecordPlan& plan) const;
@@ -177,6 +195,7 @@ class CDumper {
   void define_enum(TypeId id);
   void define_float_typedef(TypeId id);
   void declare(TypeId id);
+  void print_declarations(TypeId defining = 0);
   void emit_top_level(TypeId id);
   void emit_root(std::string_view name);
   void emit_kfuncs();
@@ -193,6 +212,7 @@ class CDumper {
   void append_tag_name(TypeId id) { names_.append_name(out_, id); }
 
   const Btf& btf_;
+  detail::TypeAt type_;
   CNames names_;
   const Sink& sink_;
   const CDumpOptions& options_;
@@ -201,6 +221,7 @@ class CDumper {
   std::vector<std::uint8_t> align_log2_;     // records: 1 + log2 of the alignment as declared; 0 = not known yet
   std::vector<TypeId> referrer_;             // the one type referring to each type, or kManyReferrers
   std::vector<std::vector<Field>> scratch_;  // per nesting depth
+  std::vector<TypeId> pending_declarations_;
   std::uint64_t inline_budget_ = 0;
   bool has_type_tags_ = false;
 };
@@ -215,7 +236,7 @@ void CDumper::index_referrers() {
     referrer_[to] = referrer_[to] == 0 ? from : kManyReferrers;
   };
   for (TypeId id = 1; id < count; ++id) {
-    const Type t = btf_.type(id);
+    const Type t = type_(id);
     switch (t.kind()) {
       case Kind::Struct:
       case Kind::Union:
@@ -261,7 +282,7 @@ bool CDumper::is_inline_enum(TypeId id) {
   for (int step = 0; step < kMaxDepth; ++step) {
     const TypeId user = referrer_[current];
     if (user == 0 || user == kManyReferrers) break;
-    const Type u = btf_.type(user);
+    const Type u = type_(user);
     const Kind kind = u.kind();
     if (kind == Kind::Typedef || (u.is_struct_or_union() && u.name_offset() != 0)) {
       inline_it = true;
@@ -279,48 +300,68 @@ bool CDumper::is_inline_enum(TypeId id) {
 
 // ---- layout ----
 
-std::uint32_t CDumper::type_align(TypeId id, int depth) {
+// sizeof and alignment of a type as the header declares it.
+CDumper::Measure CDumper::measure(TypeId id, int depth) {
   check_depth(id, depth);
-  const Type t = btf_.resolve(id);
-  switch (t.kind()) {
-    case Kind::Int:
-      base_spelling(t.id());
-      return std::min<std::uint32_t>(std::bit_floor(std::max<std::uint32_t>(t.size(), 1)), 16);
-    case Kind::Float: {
-      const auto& s = base_spelling(t.id());
-      if (!s.needs_typedef) return t.size();
-      if (s.typedef_target == "unsigned int") return 4;
-      if (s.typedef_target == "unsigned char") return 1;
-      return t.size();
+  std::uint64_t count = 1;
+  TypeId current = id;
+  for (int steps = 0; steps < kMaxDepth; ++steps) {
+    const Type t = resolve(current);
+    std::uint64_t size = t.size();
+    std::uint32_t align;
+    switch (t.kind()) {
+      case Kind::Int:
+        base_spelling(t.id());
+        align = std::min<std::uint32_t>(std::bit_floor(std::max<std::uint32_t>(size, 1)), 16);
+        break;
+      case Kind::Float: {
+        const auto& s = base_spelling(t.id());
+        align = !s.needs_typedef                       ? size
+                : s.typedef_target == "unsigned int"  ? 4
+                : s.typedef_target == "unsigned char" ? 1
+                                                      : size;
+        break;
+      }
+      case Kind::Enum:
+      case Kind::Enum64: {
+        const Type def = type_(names_.definition_of(t.id()));
+        if (def.vlen() == 0) fail(t.id(), "an enum without enumerators is used by value");
+        align = enum_size(def);
+        size = align;
+        break;
+      }
+      case Kind::Ptr:
+        size = align = 8;
+        break;
+      case Kind::Array:
+        count *= t.array().count;
+        if (count > UINT32_MAX) fail(id, "the array is larger than 4 GiB");
+        current = t.array().element_type;
+        continue;
+      case Kind::Struct:
+      case Kind::Union:
+        align = record_align(t.id(), depth + 1);
+        break;
+      case Kind::Fwd: {
+        const TypeId def = names_.definition_of(t.id());
+        if (def == t.id()) fail(t.id(), "a forward-declared type is used by value");
+        size = type_(def).size();
+        align = record_align(def, depth + 1);
+        break;
+      }
+      default:
+        fail(id, fmt::format("a {} cannot be a member or element", kind_name(t.kind())));
     }
-    case Kind::Enum:
-    case Kind::Enum64: {
-      const Type def = btf_.type(names_.definition_of(t.id()));
-      if (def.vlen() == 0) fail(t.id(), "an enum without enumerators is used by value");
-      return enum_size(def);
-    }
-    case Kind::Ptr:
-      return 8;
-    case Kind::Array:
-      return type_align(t.array().element_type, depth + 1);
-    case Kind::Struct:
-    case Kind::Union:
-      return record_align(t.id(), depth + 1);
-    case Kind::Fwd: {
-      const TypeId def = names_.definition_of(t.id());
-      if (def == t.id()) fail(t.id(), "a forward-declared type is used by value");
-      return record_align(def, depth + 1);
-    }
-    default:
-      fail(id, fmt::format("a {} cannot be a member or element", kind_name(t.kind())));
+    return {size * count, align};
   }
+  fail(id, "array chain is cyclic or too long");
 }
 
 std::uint32_t CDumper::record_align(TypeId id, int depth) {
   if (align_log2_[id] != 0) return std::uint32_t{1} << (align_log2_[id] - 1);
   if ((state_[id] & kAlignBusy) != 0) fail(id, "the type contains itself by value; C cannot express it");
   state_[id] |= kAlignBusy;
-  const RecordPlan plan = plan_record(btf_.type(id), depth);
+  const RecordPlan plan = plan_record(type_(id), depth);
   state_[id] &= ~kAlignBusy;
   align_log2_[id] = static_cast<std::uint8_t>(std::countr_zero(plan.align) + 1);
   return plan.align;
@@ -336,7 +377,7 @@ RecordPlan CDumper::plan_record(const Type& t, int depth) {
     Field f;
     f.offset = m.bit_offset();
     f.width = m.bitfield_size();
-    const Type resolved = btf_.resolve(m.type());
+    const Type resolved = resolve(m.type());
     if (f.width == 0 && resolved.kind() == Kind::Int) {
       // Old encoding: the bit-field's width and shift live in the INT itself.
       const auto info = resolved.int_info();
@@ -346,11 +387,12 @@ RecordPlan CDumper::plan_record(const Type& t, int depth) {
         f.offset += info.bit_offset;
       }
     }
-    f.size = btf_.size_of(m.type());
-    f.align = type_align(m.type(), depth + 1);
+    const Measure measured = measure(m.type(), depth + 1);
+    f.size = measured.size;
+    f.align = measured.align;
     f.named = f.width == 0 || !m.name().empty();
     f.may_align = !m.name().empty() && f.width == 0;
-    f.anonymous = m.name().empty() && f.width == 0 && is_anonymous_record(btf_.skip_modifiers(m.type()).id());
+    f.anonymous = m.name().empty() && f.width == 0 && is_anonymous_record(skip_modifiers(m.type()).id());
     if (f.width != 0) {
       if (!(resolved.kind() == Kind::Int || resolved.is_enum()))
         fail(t.id(), fmt::format("bit-field '{}' is not of an integer type", m.name()));
@@ -368,7 +410,16 @@ RecordPlan CDumper::plan_record(const Type& t, int depth) {
     plan = RecordPlan{};
     if (plan_union(fields, size, plan, true, why) && model_matches(fields, size, true, plan)) return plan;
   } else {
-    if (plan_struct_natural(fields, size, plan) && model_matches(fields, size, false, plan)) return plan;
+    if (plan_struct_natural(fields, size, plan) && model_matches(fields, size, false, plan)) {
+      // One packed member is the kernel's `type field __packed;`; more say the whole record was.
+      const auto packed_members =
+          std::count_if(fields.begin(), fields.end(), [](const Field& f) { return f.packed_attr; });
+      if (packed_members < 2) return plan;
+      RecordPlan whole;
+      if (plan_struct_packed(fields, size, whole, why) && model_matches(fields, size, false, whole)) return whole;
+      plan_struct_natural(fields, size, plan);
+      return plan;
+    }
     plan = RecordPlan{};
     if (plan_struct_packed(fields, size, plan, why) && model_matches(fields, size, false, plan)) return plan;
   }
@@ -382,6 +433,7 @@ bool CDumper::plan_struct_natural(std::vector<Field>& fields, std::uint64_t size
   std::uint64_t align = 1;
   for (auto& f : fields) {
     f.pad_bits = f.align_attr = 0;
+    f.packed_attr = false;
     if (f.width != 0) {
       const std::uint64_t unit_align = f.align * 8ull, unit = f.size * 8;
       const std::uint64_t natural = (cur % unit_align) + f.width > unit ? round_up(cur, unit_align) : cur;
@@ -398,8 +450,18 @@ bool CDumper::plan_struct_natural(std::vector<Field>& fields, std::uint64_t size
     const std::uint64_t at = f.offset / 8, cur_bytes = (cur + 7) / 8;
     const std::uint64_t natural = round_up(cur_bytes, f.align);
     std::uint64_t member_align = f.align;
-    if (at != natural) {
-      if (at < natural || at % f.align != 0) return false;
+    if (at != natural && at % f.align != 0) {
+      // Misaligned: a packed member (the kernel's `__packed` on one field) leaves the rest of
+      // the record, and its alignment, natural.
+      if (at < cur_bytes || !f.may_align) return false;
+      f.packed_attr = true;
+      member_align = 1;
+      if (at > cur_bytes) {
+        f.pad_from = cur;
+        f.pad_bits = at * 8 - cur;
+      }
+    } else if (at != natural) {
+      if (at < natural) return false;
       const std::uint64_t over = alignment_reaching(cur_bytes, at, f.align);
       // On an anonymous member the attribute aligns (and could grow) the member's type.
       const bool may_align = f.may_align || (f.anonymous && over != 0 && f.size % over == 0);
@@ -434,6 +496,7 @@ bool CDumper::plan_struct_packed(std::vector<Field>& fields, std::uint64_t size,
   std::uint64_t cur = 0;
   for (auto& f : fields) {
     f.pad_bits = f.align_attr = 0;
+    f.packed_attr = false;
     if (f.width == 0 && f.offset % 8 != 0) {
       why = "a member that is not a bit-field starts inside a byte";
       return false;
@@ -442,7 +505,8 @@ bool CDumper::plan_struct_packed(std::vector<Field>& fields, std::uint64_t size,
       why = "members overlap";
       return false;
     }
-    if (f.offset > cur) {
+    // A member that is not a bit-field starts at the next byte anyway.
+    if (f.offset > (f.width != 0 ? cur : round_up(cur, 8))) {
       f.pad_from = cur;
       f.pad_bits = f.offset - cur;
     }
@@ -470,6 +534,7 @@ bool CDumper::plan_union(std::vector<Field>& fields, std::uint64_t size, RecordP
   std::uint64_t largest = 0, align = 1;
   for (auto& f : fields) {
     f.pad_bits = f.align_attr = 0;
+    f.packed_attr = false;
     if (f.offset != 0) {
       why = "a union member does not start at offset 0";
       return false;
@@ -512,7 +577,7 @@ bool CDumper::model_matches(const std::vector<Field>& fields, std::uint64_t size
       if (f.named && !plan.packed) align = std::max<std::uint64_t>(align, f.align);
     } else {
       cur += f.pad_bits;
-      std::uint64_t member_align = plan.packed ? 1 : f.align;
+      std::uint64_t member_align = plan.packed || f.packed_attr ? 1 : f.align;
       if (f.align_attr != 0) member_align = std::max<std::uint64_t>(member_align, f.align_attr);
       at = round_up((cur + 7) / 8, member_align) * 8;
       cur = at + f.size * 8;
@@ -540,7 +605,7 @@ bool CDumper::model_matches(const std::vector<Field>& fields, std::uint64_t size
 void CDumper::require(TypeId id, bool complete, int depth) {
   check_depth(id, depth);
   if (id == 0) return;
-  const Type t = btf_.type(id);
+  const Type t = type_(id);
   switch (t.kind()) {
     case Kind::Int:
       base_spelling(id);
@@ -576,7 +641,7 @@ void CDumper::require(TypeId id, bool complete, int depth) {
     case Kind::Enum:
     case Kind::Enum64: {
       const TypeId def = names_.definition_of(id);
-      const Type d = btf_.type(def);
+      const Type d = type_(def);
       if (d.vlen() == 0) {
         if (complete) fail(id, "an enum without enumerators is used by value");
         if (d.name_offset() != 0) declare(def);
@@ -608,7 +673,7 @@ void CDumper::require_members(TypeId id, int depth) {
   if ((state & kDefined) != 0) return;
   if ((state & kInProgress) != 0) fail(id, "an anonymous type refers to itself; C cannot express it");
   state |= kInProgress;
-  for (auto m : btf_.type(id).members()) require(m.type(), true, depth + 1);
+  for (auto m : type_(id).members()) require(m.type(), true, depth + 1);
   state_[id] = static_cast<std::uint8_t>((state_[id] | kDefined) & ~kInProgress);
 }
 
@@ -616,8 +681,9 @@ void CDumper::define_record(TypeId id, int depth) {
   if ((state_[id] & kDefined) != 0) return;
   if ((state_[id] & kInProgress) != 0) fail(id, "the type contains itself by value; C cannot express it");
   state_[id] |= kInProgress;
-  const Type t = btf_.type(id);
+  const Type t = type_(id);
   for (auto m : t.members()) require(m.type(), true, depth + 1);
+  print_declarations(id);
   append_record(t, 0, depth);
   put(";\n\n");
   state_[id] = static_cast<std::uint8_t>((state_[id] | kDefined | kDeclared) & ~kInProgress);
@@ -627,8 +693,9 @@ void CDumper::define_typedef(TypeId id, int depth) {
   if ((state_[id] & kDefined) != 0) return;
   if ((state_[id] & kInProgress) != 0) fail(id, "the typedef refers to itself; C cannot express it");
   state_[id] |= kInProgress;
-  const Type t = btf_.type(id);
+  const Type t = type_(id);
   require(t.type(), false, depth + 1);
+  print_declarations();
   put("typedef ");
   append_declaration(t.type(), names_.name(id), names_.suffix(id), 0, depth);
   put(";\n\n");
@@ -637,7 +704,8 @@ void CDumper::define_typedef(TypeId id, int depth) {
 
 void CDumper::define_enum(TypeId id) {
   if ((state_[id] & kDefined) != 0) return;
-  append_enum_body(btf_.type(id), 0);
+  print_declarations();
+  append_enum_body(type_(id), 0);
   put(";\n\n");
   state_[id] |= kDefined | kDeclared;
 }
@@ -645,6 +713,7 @@ void CDumper::define_enum(TypeId id) {
 void CDumper::define_float_typedef(TypeId id) {
   if ((state_[id] & kDefined) != 0) return;
   const auto& s = base_spelling(id);
+  print_declarations();
   put("typedef ");
   put(s.typedef_target);
   put(' ');
@@ -654,22 +723,32 @@ void CDumper::define_float_typedef(TypeId id) {
   state_[id] |= kDefined;
 }
 
+// Forward declarations wait until the next definition is printed: the definition being
+// started needs none of its own, and a type defined later may need it.
 void CDumper::declare(TypeId id) {
   if ((state_[id] & kDeclared) != 0) return;
-  const Type t = btf_.type(id);
-  if (t.kind() == Kind::Union || t.is_union_fwd())
-    put("union ");
-  else if (t.is_enum())
-    put("enum ");
-  else
-    put("struct ");
-  append_tag_name(id);
-  put(";\n\n");
   state_[id] |= kDeclared;
+  pending_declarations_.push_back(id);
+}
+
+void CDumper::print_declarations(TypeId defining) {
+  for (TypeId id : pending_declarations_) {
+    if (id == defining) continue;
+    const Type t = type_(id);
+    if (t.kind() == Kind::Union || t.is_union_fwd())
+      put("union ");
+    else if (t.is_enum())
+      put("enum ");
+    else
+      put("struct ");
+    append_tag_name(id);
+    put(";\n\n");
+  }
+  pending_declarations_.clear();
 }
 
 void CDumper::emit_top_level(TypeId id) {
-  const Type t = btf_.type(id);
+  const Type t = type_(id);
   switch (t.kind()) {
     case Kind::Struct:
     case Kind::Union:
@@ -698,7 +777,7 @@ void CDumper::emit_top_level(TypeId id) {
 void CDumper::emit_root(std::string_view name) {
   bool found = false;
   for (TypeId id : btf_.find_all(name)) {
-    const Type t = btf_.type(id);
+    const Type t = type_(id);
     switch (t.kind()) {
       case Kind::Struct:
       case Kind::Union:
@@ -725,8 +804,9 @@ void CDumper::emit_kfuncs() {
   put("#ifndef BPF_NO_KFUNC_PROTOTYPES\n#ifndef __ksym\n#define __ksym "
       "__attribute__((section(\".ksyms\")))\n#endif\n\n");
   for (TypeId id : kfuncs) {
-    const Type f = btf_.type(id);
+    const Type f = type_(id);
     require(f.type(), false, 0);
+    print_declarations();
     put("extern ");
     append_declaration(f.type(), f.name(), 0, 0, 0);
     put(" __ksym;\n");
@@ -769,6 +849,7 @@ void CDumper::run() {
   } else {
     for (const auto& root : options_.roots) emit_root(root);
   }
+  print_declarations();
   put("#ifndef BPF_NO_PRESERVE_ACCESS_INDEX\n#pragma clang attribute pop\n#endif\n\n");
   // Prototypes need most of the kernel's types; a header of chosen roots leaves them out.
   if (options_.kfunc_prototypes && options_.roots.empty()) emit_kfuncs();
@@ -792,14 +873,14 @@ void CDumper::append_declaration(TypeId type, std::string_view name, std::uint32
   TypeId current = type;
   for (int steps = 0;; ++steps) {
     if (steps > kMaxDepth) fail(type, "modifier chain is cyclic or too long");
-    const Type t = btf_.type(current);
+    const Type t = type_(current);
     const Kind kind = t.kind();
     if (kind == Kind::Const) {
       pending.quals |= kConst;
     } else if (kind == Kind::Volatile) {
       pending.quals |= kVolatile;
     } else if (kind == Kind::Restrict) {
-      // Only pointers may be restrict-qualified; the BTF says nothing else about it, so it goes.
+      pending.quals |= kRestrict;  // only a pointer keeps it; on anything else C rejects it
     } else if (kind == Kind::TypeTag) {
       pending.add_tag(current);
     } else if (kind == Kind::Ptr || kind == Kind::Array || kind == Kind::FuncProto) {
@@ -848,7 +929,7 @@ void CDumper::append_declaration(TypeId type, std::string_view name, std::uint32
   for (int i = 0; i < count; ++i) {
     if (ops[i].kind == OpKind::pointer) continue;
     if (parenthesized(i)) put(')');
-    const Type t = btf_.type(ops[i].id);
+    const Type t = type_(ops[i].id);
     if (ops[i].kind == OpKind::array) {
       put('[');
       put_uint(t.array().count);
@@ -868,6 +949,7 @@ void CDumper::append_pointer_qualifiers(const Qualifiers& q) {
   };
   if ((q.quals & kConst) != 0) word("const");
   if ((q.quals & kVolatile) != 0) word("volatile");
+  if ((q.quals & kRestrict) != 0) word("restrict");
   for (int i = 0; i < q.tag_count; ++i) {
     if (!first) put(' ');
     append_type_tag(q.tags[i]);
@@ -877,7 +959,7 @@ void CDumper::append_pointer_qualifiers(const Qualifiers& q) {
 
 void CDumper::append_type_tag(TypeId tag) {
   put("__corebpf_type_tag(\"");
-  for (char c : btf_.type(tag).name()) {
+  for (char c : type_(tag).name()) {
     if (c == '"' || c == '\\') put('\\');
     put(c);
   }
@@ -887,7 +969,7 @@ void CDumper::append_type_tag(TypeId tag) {
 void CDumper::append_base(TypeId id, const Qualifiers& quals, int indent, int depth) {
   if ((quals.quals & kConst) != 0) put("const ");
   if ((quals.quals & kVolatile) != 0) put("volatile ");
-  const Type t = btf_.type(id);
+  const Type t = type_(id);
   switch (t.kind()) {
     case Kind::Unknown:
       if (id != 0) fail(id, "unknown kind");
@@ -910,7 +992,7 @@ void CDumper::append_base(TypeId id, const Qualifiers& quals, int indent, int de
     case Kind::Enum:
     case Kind::Enum64: {
       const TypeId def = names_.definition_of(id);
-      const Type d = btf_.type(def);
+      const Type d = type_(def);
       if (d.name_offset() != 0) {
         put("enum ");
         append_tag_name(def);
@@ -924,7 +1006,7 @@ void CDumper::append_base(TypeId id, const Qualifiers& quals, int indent, int de
     }
     case Kind::Fwd: {
       const TypeId def = names_.definition_of(id);
-      const Type d = btf_.type(def);
+      const Type d = type_(def);
       put(d.kind() == Kind::Union || d.is_union_fwd() ? "union " : "struct ");
       append_tag_name(def);
       break;
@@ -976,7 +1058,7 @@ void CDumper::append_record(const Type& t, int indent, int depth) {
     tabs(indent + 1);
     std::string_view name = m.name();
     std::string synthetic;
-    if (name.empty() && f.width == 0 && !is_anonymous_record(btf_.skip_modifiers(m.type()).id())) {
+    if (name.empty() && f.width == 0 && !is_anonymous_record(skip_modifiers(m.type()).id())) {
       // C has no unnamed member of a named type; a made-up name keeps the layout.
       synthetic = fmt::format("__unnamed_{}", index);
       name = synthetic;
@@ -986,6 +1068,7 @@ void CDumper::append_record(const Type& t, int indent, int depth) {
       put(name.empty() ? ":" : ": ");
       put_uint(f.width);
     }
+    if (f.packed_attr) put(" __attribute__((packed))");
     if (f.align_attr != 0) {
       put(" __attribute__((aligned(");
       put_uint(f.align_attr);
@@ -1047,15 +1130,16 @@ void CDumper::append_enum_body(const Type& t, int indent) {
     tabs(indent + 1);
     names_.append_enumerator(out_, t.id(), i, e.name());
     put(" = ");
-    if (e.is_signed()) {
-      const std::int64_t v = e.signed_value();
+    const auto value = detail::c_enum_value(t, e);
+    if (value.is_signed) {
+      const std::int64_t v = value.signed_value;
       if (v == INT64_MIN)
         put("(-9223372036854775807LL - 1)");
       else
         put_int(v);
       needs_wide |= v < INT32_MIN || v > INT32_MAX;
     } else {
-      const std::uint64_t v = e.unsigned_value();
+      const std::uint64_t v = value.unsigned_value;
       put_uint(v);
       if (v > static_cast<std::uint64_t>(INT64_MAX)) put("ULL");
       needs_wide |= v > UINT32_MAX;

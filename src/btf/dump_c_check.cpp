@@ -83,17 +83,18 @@ class CheckWriter {
     const auto enumerators = t.enumerators();
     for (std::uint32_t i = 0; i < enumerators.size(); ++i) {
       const auto e = enumerators[i];
-      if (e.is_signed()) {
+      const auto value = c_enum_value(t, e);
+      if (value.is_signed) {
         out_.append(std::string_view("_Static_assert((long long)"));
         names_.append_enumerator(out_, t.id(), i, e.name());
-        if (e.signed_value() == INT64_MIN)
+        if (value.signed_value == INT64_MIN)
           out_.append(std::string_view(" == (-9223372036854775807LL - 1), \"\");\n"));
         else
-          fmt::format_to(std::back_inserter(out_), " == {}LL, \"\");\n", e.signed_value());
+          fmt::format_to(std::back_inserter(out_), " == {}LL, \"\");\n", value.signed_value);
       } else {
         out_.append(std::string_view("_Static_assert((unsigned long long)"));
         names_.append_enumerator(out_, t.id(), i, e.name());
-        fmt::format_to(std::back_inserter(out_), " == {}ULL, \"\");\n", e.unsigned_value());
+        fmt::format_to(std::back_inserter(out_), " == {}ULL, \"\");\n", value.unsigned_value);
       }
     }
   }
