@@ -402,7 +402,7 @@ TypeId BtfWriter::add_type_copy(const Type& type, const Remap& remap) {
   const auto extra = type.extra_bytes();
   const std::size_t first = s.words.size();
   s.words.resize(first + extra.size() / 4);
-  std::memcpy(s.words.data() + first, extra.data(), extra.size());
+  if (!extra.empty()) std::memcpy(s.words.data() + first, extra.data(), extra.size());
   std::uint32_t* record = s.words.data() + first;
   switch (kind) {
     case Kind::Array:
@@ -487,11 +487,11 @@ std::vector<std::byte> BtfWriter::serialize(Endian endian) const {
       put_u32(p, word, true);
       p += 4;
     }
-  } else {
+  } else if (type_len != 0) {  // an empty vector's data() may be null, which memcpy must not see
     std::memcpy(p, s.words.data(), type_len);
     p += type_len;
   }
-  std::memcpy(p, s.strings.data(), str_len);
+  if (str_len != 0) std::memcpy(p, s.strings.data(), str_len);
   return out;
 }
 
