@@ -24,6 +24,7 @@ constexpr int kMaxDepth = 512;  // nested definitions, typedef chains, declarato
 constexpr int kMaxDeclOps = 32;
 constexpr int kMaxTypeTags = 4;
 constexpr std::size_t kFlushSize = 64 * 1024;
+constexpr std::uint64_t kMaxBitfieldPadding = 64 * 8;  // longer gaps take a byte array
 constexpr TypeId kManyReferrers = ~TypeId{0};
 
 // Per-type progress of the emission.
@@ -223,6 +224,7 @@ class CDumper {
   std::vector<std::vector<Field>> scratch_;  // per nesting depth
   std::vector<TypeId> pending_declarations_;
   std::uint64_t inline_budget_ = 0;
+  std::uint64_t padding_arrays_ = 0;  // numbers the byte arrays that pad long gaps
   bool has_type_tags_ = false;
 };
 
@@ -316,7 +318,7 @@ CDumper::Measure CDumper::measure(TypeId id, int depth) {
         break;
       case Kind::Float: {
         const auto& s = base_spelling(t.id());
-        align = !s.needs_typedef                       ? size
+        align = !s.needs_typedef                      ? size
                 : s.typedef_target == "unsigned int"  ? 4
                 : s.typedef_target == "unsigned char" ? 1
                                                       : size;
@@ -1078,7 +1080,9 @@ void CDumper::append_record(const Type& t, int indent, int depth) {
     ++index;
   }
   if (plan.tail_bits != 0) {
-    if (t.kind() == Kind::Union) {
+    if (t.kind() == Kind::Union && plan.tail_bits > kMaxBitfieldPadding) {
+      append_padding(0, plan.tail_bits, indent + 1);  // one array member
+    } else if (t.kind() == Kind::Union) {
       tabs(indent + 1);
       put("struct {\n");
       append_padding(0, plan.tail_bits, indent + 2);
@@ -1103,6 +1107,24 @@ void CDumper::append_record(const Type& t, int indent, int depth) {
 void CDumper::append_padding(std::uint64_t from, std::uint64_t bits, int indent) {
   std::uint64_t cur = from;
   const std::uint64_t end = from + bits;
+  if (bits > kMaxBitfieldPadding) {
+    // A long run of bit-fields would make the header grow with the sizes the BTF claims; a
+    // byte array (alignment 1, so it sits exactly here) takes the whole bytes.
+    if (cur % 8 != 0) {
+      tabs(indent);
+      put("unsigned char :");
+      put_uint(8 - cur % 8);
+      put(";\n");
+      cur += 8 - cur % 8;
+    }
+    tabs(indent);
+    put("unsigned char __corebpf_pad");
+    put_uint(padding_arrays_++);
+    put('[');
+    put_uint((end - cur) / 8);
+    put("];\n");
+    cur += (end - cur) / 8 * 8;
+  }
   while (cur < end) {
     const std::uint64_t width = std::min<std::uint64_t>(end - cur, 64 - cur % 64);
     std::uint64_t unit = 8;

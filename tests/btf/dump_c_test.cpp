@@ -461,6 +461,23 @@ TEST(CDump, DeclarationsComeBeforeUseAndNotBeforeTheirOwnDefinition) {
   expect_header_reproduces(btf, dir.path());
 }
 
+TEST(CDump, LongGapsStayShortInTheHeader) {
+  BtfWriter w;
+  const TypeId int_id = w.add_int("int", 4, corebpf::btf::kIntSigned);
+  const TypeId big = w.add_struct("big", 1u << 30);
+  w.add_member("first", int_id, 0);
+  w.add_member("last", int_id, 8u << 20);
+  const TypeId big_union = w.add_union("big_union", 3u << 20);
+  w.add_member("i", int_id, 0);
+  (void)big;
+  (void)big_union;
+  const Btf btf = btf_of(w);
+  const auto header = dump_header(btf);
+  EXPECT_LT(header.size(), 2000u) << header;
+  TempDir dir;
+  expect_header_reproduces(btf, dir.path());
+}
+
 // ---- malformed or C-inexpressible BTF ----
 
 void expect_error_naming(const Btf& btf, const std::string& id_text, const std::string& why_text) {
