@@ -1,0 +1,269 @@
+// Access strings: parsing on the local BTF, matching on a target candidate, readable form.
+#include "object/core/access_spec.hpp"
+
+#include <fmt/format.h>
+
+#include <charconv>
+#include <limits>
+
+#include "util/error_format.hpp"
+
+namespace corebpf::core::detail {
+namespace {
+
+using btf::Btf;
+using btf::Kind;
+using btf::Type;
+using btf::TypeId;
+
+// Offsets are kept in bits; no real type comes near this, a hostile index does.
+constexpr std::uint64_t kMaxBitOffset = std::uint64_t{std::numeric_limits<std::uint32_t>::max()} * 8;
+
+void add_bits(std::uint64_t& bit_offset, std::uint64_t index, std::uint64_t element_size) {
+  const std::uint64_t bits = index * element_size * 8;  // both below 2^32: no wrap before the check
+  if (element_size != 0 && index > kMaxBitOffset / 8 / element_size)
+    util::fail(std::errc::value_too_large, "index {} of {}-byte elements is beyond any object", index, element_size);
+  bit_offset += bits;
+  if (bit_offset > kMaxBitOffset) util::fail(std::errc::value_too_large, "field offset is beyond any object");
+}
+
+// A zero-length array that is the last member of its struct: any index is allowed.
+bool is_flexible_array(const Btf& btf, const Accessor& enclosing, const btf::ArrayInfo& array) {
+  if (enclosing.name.empty() || array.count > 0) return false;
+  return enclosing.index + 1 == btf.type(enclosing.type_id).vlen();
+}
+
+void push_raw(AccessSpec& spec, std::uint32_t index) {
+  if (spec.raw_length == kMaxSpecLength)
+    util::fail(std::errc::argument_list_too_long, "access path is deeper than {} steps", kMaxSpecLength);
+  spec.raw[spec.raw_length++] = index;
+}
+
+void reset(AccessSpec& spec, const Btf& btf, TypeId root, ReloKind kind) {
+  spec.btf = &btf;
+  spec.root_type_id = root;
+  spec.kind = kind;
+  spec.length = 0;
+  spec.raw_length = 0;
+  spec.bit_offset = 0;
+}
+
+struct MatchContext {
+  const AccessSpec& local;
+  const Btf& target;
+  AccessSpec& out;
+  std::string* why;
+};
+
+// Finds the member `local_acc` names in the struct/union `target_id`, descending into anonymous
+// members. On a match, `out` holds the path to it and `*next_id` its type.
+bool match_member(MatchContext& ctx, const Accessor& local_acc, TypeId target_id, TypeId* next_id) {
+  const Type tt = ctx.target.resolve(target_id);
+  if (!tt.is_struct_or_union()) {
+    if (ctx.why && ctx.why->empty())
+      *ctx.why = fmt::format("{} [{}] is not a struct or union", type_display_name(ctx.target, tt.id()), tt.id());
+    return false;
+  }
+  const auto members = tt.members();
+  for (std::uint32_t i = 0; i < members.size(); ++i) {
+    const auto m = members[i];
+    const std::uint32_t bits = m.bit_offset();
+    push_raw(ctx.out, i);
+    ctx.out.bit_offset += bits;
+    const std::string_view name = m.name();
+    if (name.empty()) {
+      if (match_member(ctx, local_acc, m.type(), next_id)) return true;
+    } else if (name == local_acc.name) {
+      const auto local_member = ctx.local.btf->type(local_acc.type_id).members()[local_acc.index];
+      if (fields_compatible(*ctx.local.btf, local_member.type(), ctx.target, m.type())) {
+        ctx.out.accessors[ctx.out.length++] = {tt.id(), i, name};
+        *next_id = m.type();
+        return true;
+      }
+      if (ctx.why)
+        *ctx.why = fmt::format(
+            "field '{}' is {} locally but {} in {} [{}]", name, type_display_name(*ctx.local.btf, local_member.type()),
+            type_display_name(ctx.target, m.type()), type_display_name(ctx.target, tt.id()), tt.id());
+      ctx.out.bit_offset -= bits;
+      --ctx.out.raw_length;
+      return false;
+    }
+    ctx.out.bit_offset -= bits;
+    --ctx.out.raw_length;
+  }
+  return false;
+}
+
+}  // namespace
+
+void parse_access(const Btf& btf, TypeId root, std::string_view access, ReloKind kind, AccessSpec& spec) {
+  reset(spec, btf, root, kind);
+  if (access.empty() || access.front() == ':') util::fail(std::errc::invalid_argument, "access string is empty");
+  if (is_type_kind(kind)) {
+    if (access != "0")
+      util::fail(std::errc::invalid_argument, "access string '{}' of a type relocation must be \"0\"", access);
+    btf.type(root);  // range check
+    return;
+  }
+  for (std::size_t pos = 0; pos < access.size();) {
+    if (access[pos] == ':') ++pos;
+    std::uint32_t index = 0;
+    const auto [end, ec] = std::from_chars(access.data() + pos, access.data() + access.size(), index);
+    if (ec != std::errc() || index > static_cast<std::uint32_t>(std::numeric_limits<std::int32_t>::max()))
+      util::fail(std::errc::invalid_argument, "access string '{}' is not a list of indexes", access);
+    pos = static_cast<std::size_t>(end - access.data());
+    if (pos < access.size() && access[pos] != ':')
+      util::fail(std::errc::invalid_argument, "access string '{}' is not a list of indexes", access);
+    push_raw(spec, index);
+  }
+
+  const Type root_type = btf.resolve(root);
+  Accessor& first = spec.accessors[0];
+  first = {root_type.id(), spec.raw[0], {}};
+  spec.length = 1;
+
+  if (is_enumval_kind(kind)) {
+    if (!root_type.is_enum())
+      util::fail(std::errc::invalid_argument, "enum value relocation on {}, not an enum", type_display_name(btf, root));
+    if (spec.raw_length > 1 || first.index >= root_type.vlen())
+      util::fail(std::errc::invalid_argument, "access string '{}' names no enumerator of {} ({} enumerators)", access,
+                 type_display_name(btf, root), root_type.vlen());
+    first.name = root_type.enumerators()[first.index].name();
+    return;
+  }
+  if (!is_field_kind(kind))
+    util::fail(std::errc::invalid_argument, "unknown relocation kind {}", static_cast<std::uint32_t>(kind));
+
+  add_bits(spec.bit_offset, first.index, btf.size_of(root_type.id()));
+  TypeId id = root_type.id();
+  for (std::size_t i = 1; i < spec.raw_length; ++i) {
+    const Type t = btf.resolve(id);
+    const std::uint32_t index = spec.raw[i];
+    if (t.is_struct_or_union()) {
+      if (index >= t.vlen())
+        util::fail(std::errc::invalid_argument, "access string '{}': member {} of {} [{}], which has {}", access, index,
+                   type_display_name(btf, t.id()), t.id(), t.vlen());
+      const auto m = t.members()[index];
+      spec.bit_offset += m.bit_offset();
+      if (m.name_offset() != 0) {
+        const std::string_view name = m.name();
+        if (name.empty())
+          util::fail(std::errc::invalid_argument, "member {} of {} [{}] has an empty name", index,
+                     type_display_name(btf, t.id()), t.id());
+        spec.accessors[spec.length++] = {t.id(), index, name};
+      }
+      id = m.type();
+    } else if (t.kind() == Kind::Array) {
+      const auto array = t.array();
+      const Type element = btf.resolve(array.element_type);
+      if (!is_flexible_array(btf, spec.accessors[spec.length - 1], array) && index >= array.count)
+        util::fail(std::errc::invalid_argument, "access string '{}': index {} of {} [{}], which has {} elements",
+                   access, index, type_display_name(btf, t.id()), t.id(), array.count);
+      spec.accessors[spec.length++] = {element.id(), index, {}};
+      add_bits(spec.bit_offset, index, btf.size_of(element.id()));
+      id = element.id();
+    } else {
+      util::fail(std::errc::invalid_argument,
+                 "access string '{}': step {} goes into {} [{}], not a struct, union or array", access, i,
+                 type_display_name(btf, t.id()), t.id());
+    }
+  }
+}
+
+bool match_spec(const AccessSpec& local, const Btf& target, TypeId candidate, AccessSpec& out, std::string* why) {
+  reset(out, target, candidate, local.kind);
+  if (is_type_kind(local.kind)) {
+    const bool ok = local.kind == ReloKind::type_matches
+                        ? types_match(*local.btf, local.root_type_id, target, candidate)
+                        : types_compatible(*local.btf, local.root_type_id, target, candidate);
+    if (!ok && why)
+      *why = fmt::format("{} [{}] {} the local type", type_display_name(target, candidate), candidate,
+                         local.kind == ReloKind::type_matches ? "does not match" : "is not compatible with");
+    return ok;
+  }
+  if (is_enumval_kind(local.kind)) {
+    const Type t = target.resolve(candidate);
+    if (!t.is_enum()) {
+      if (why) *why = fmt::format("{} [{}] is not an enum", type_display_name(target, candidate), candidate);
+      return false;
+    }
+    const auto wanted = core_essential_name(local.accessors[0].name);
+    const auto enumerators = t.enumerators();
+    for (std::uint32_t i = 0; i < enumerators.size(); ++i) {
+      const auto name = enumerators[i].name();
+      if (core_essential_name(name) != wanted) continue;
+      out.accessors[0] = {t.id(), i, name};
+      out.length = 1;
+      push_raw(out, i);
+      return true;
+    }
+    if (why)
+      *why = fmt::format("{} [{}] has no enumerator {}", type_display_name(target, t.id()), t.id(),
+                         local.accessors[0].name);
+    return false;
+  }
+
+  MatchContext ctx{local, target, out, why};
+  TypeId target_id = candidate;
+  for (std::size_t i = 0; i < local.length; ++i) {
+    const Accessor& acc = local.accessors[i];
+    if (!acc.name.empty()) {
+      if (!match_member(ctx, acc, target_id, &target_id)) {
+        if (why && why->empty()) {
+          const TypeId holder = target.resolve(target_id).id();
+          *why = fmt::format("no field '{}' in {} [{}]", acc.name, type_display_name(target, holder), holder);
+        }
+        return false;
+      }
+      continue;
+    }
+    // An array index; the first accessor indexes the root pointer itself.
+    if (i > 0) {
+      const Type t = target.resolve(target_id);
+      if (t.kind() != Kind::Array) {
+        if (why) *why = fmt::format("{} [{}] is not an array", type_display_name(target, t.id()), t.id());
+        return false;
+      }
+      const auto array = t.array();
+      if (!is_flexible_array(target, out.accessors[out.length - 1], array) && acc.index >= array.count) {
+        if (why)
+          *why =
+              fmt::format("index {} is out of bounds of {} [{}]", acc.index, type_display_name(target, t.id()), t.id());
+        return false;
+      }
+      target_id = target.resolve(array.element_type).id();
+    }
+    if (out.raw_length == kMaxSpecLength)
+      util::fail(std::errc::argument_list_too_long, "access path is deeper than {} steps", kMaxSpecLength);
+    out.accessors[out.length++] = {target_id, acc.index, {}};
+    push_raw(out, acc.index);
+    add_bits(out.bit_offset, acc.index, target.size_of(target_id));
+  }
+  return true;
+}
+
+std::string format_spec(const AccessSpec& spec) {
+  const Btf& btf = *spec.btf;
+  if (is_type_kind(spec.kind)) return type_display_name(btf, spec.root_type_id);
+  if (is_enumval_kind(spec.kind))
+    return fmt::format("{}::{}", type_display_name(btf, spec.root_type_id), spec.accessors[0].name);
+  const Type root = btf.type(spec.root_type_id);
+  std::string text(root.name().empty() ? std::string_view("(anon)") : root.name());
+  if (spec.raw_length == 0) return text;
+  if (spec.raw[0] != 0) fmt::format_to(std::back_inserter(text), "[{}]", spec.raw[0]);
+  TypeId id = root.id();
+  for (std::size_t i = 1; i < spec.raw_length; ++i) {
+    const Type t = btf.resolve(id);
+    if (t.is_struct_or_union()) {
+      const auto m = t.members()[spec.raw[i]];
+      if (!m.name().empty()) fmt::format_to(std::back_inserter(text), ".{}", m.name());
+      id = m.type();
+    } else {
+      fmt::format_to(std::back_inserter(text), "[{}]", spec.raw[i]);
+      id = t.array().element_type;
+    }
+  }
+  return text;
+}
+
+}  // namespace corebpf::core::detail
