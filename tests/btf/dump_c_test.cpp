@@ -648,4 +648,19 @@ TEST(CDumpKernels, Linux6_12) {
   expect_kernel_header_reproduces(dir / "vmlinux.btf");
 }
 
+TEST(CDumpKernels, SplitModuleBtf) {
+  const auto dir = corebpf::test::kernel_dir("6.12");
+  if (dir.empty()) COREBPF_SKIP_OR_FAIL("kernel 6.12 not fetched: run scripts/fetch-kernels");
+  const auto module = dir / "modules/veth.ko";
+  if (!fs::exists(module)) COREBPF_SKIP_OR_FAIL("no veth.ko among the fetched 6.12 modules");
+  const Btf base = Btf::load((dir / "vmlinux.btf").string());
+  corebpf::btf::LoadOptions options;
+  options.base = &base;
+  const Btf btf = Btf::load(module.string(), options);
+  const auto header = dump_header(btf);
+  EXPECT_NE(header.find("struct veth_priv {"), std::string::npos);
+  TempDir temp;
+  expect_header_reproduces(btf, temp.path());
+}
+
 }  // namespace
