@@ -14,6 +14,10 @@
 #include "corebpf/btf.hpp"
 #include "corebpf/insn.hpp"
 
+namespace corebpf {
+class ObjectSpec;
+}
+
 namespace corebpf::core {
 
 // Values are enum bpf_core_relo_kind.
@@ -66,8 +70,9 @@ enum class MemResize : std::uint8_t {
   unsafe,       // anything else: a load/store carrying this relocation is poisoned
 };
 
-// What a relocation resolved to. `local_value` is what the object was compiled with;
-// `target_value` what the target kernel needs (equal to local when nothing moves).
+// What a relocation resolved to. `local_value` is what the object was compiled with (computed
+// from the local BTF; patch() replaces it with the instruction's own value where that is not
+// validated); `target_value` what the target kernel needs (equal to local when nothing moves).
 struct ReloResult {
   std::size_t insn_index = 0;  // instruction index within the program
   ReloKind kind = ReloKind::field_byte_offset;
@@ -166,6 +171,24 @@ ReloResult compute(const btf::Btf& local, const ReloRecord& record, const Target
 // cannot carry the relocation, does not hold the expected local value ("insn #N: expected imm X,
 // found Y"), or `result` is an error.
 void patch(std::span<Insn> insns, ReloResult& result, std::string_view program);
+
+// The results of one program of an object, in its (linked) instruction order.
+struct ProgramRelocations {
+  std::string name;
+  std::string section;
+  std::vector<ReloResult> relocations;
+};
+
+// Relocates every program of `object` against `target` (one Relocator for the whole object) and
+// patches its linked instructions. A relocation that fails leaves its instruction as compiled and
+// comes back with Status::error (check_relocations turns that into an exception); poisoned ones
+// are patched into the poison call. Throws corebpf::Error when the object has CO-RE relocations
+// but no BTF.
+std::vector<ProgramRelocations> relocate(ObjectSpec& object, const Target& target);
+
+// Throws corebpf::Error for the first failed relocation, naming the object, program, instruction,
+// kind, type and field.
+void check_relocations(const ObjectSpec& object, std::span<const ProgramRelocations> results);
 
 // The C spelling of a type for messages: "struct task_struct", "union (anon)", "enum e", "u32".
 std::string type_display_name(const btf::Btf& btf, btf::TypeId id);

@@ -79,6 +79,18 @@ class Patcher {
                r_.spec.empty() ? r_.local_type_name : r_.spec, fmt::format(format, std::forward<Args>(args)...));
   }
 
+  // A validated value must be what the compiler put in the instruction; an unvalidated one
+  // (bitfields, type ids) is whatever the compiler chose, which is what the program held.
+  void check_local(std::uint64_t found, std::string_view what) {
+    if (!r_.validate) {
+      r_.local_value = found;
+      return;
+    }
+    if (found != r_.local_value)
+      fail("insn #{}: expected {} {}, found {}", r_.insn_index, what, static_cast<std::int64_t>(r_.local_value),
+           static_cast<std::int64_t>(found));
+  }
+
   void poison_insn() {
     Insn& insn = insns_[r_.insn_index];
     // Both slots of an ld_imm64, so the verifier never sees half of one.
@@ -91,8 +103,7 @@ class Patcher {
       fail("insn #{} is an ALU instruction with a register operand, not an immediate", r_.insn_index);
     // The immediate is sign-extended to 64 bits by the instruction, so it is compared that way.
     const auto found = static_cast<std::uint64_t>(static_cast<std::int64_t>(insn.imm));
-    if (r_.validate && found != r_.local_value)
-      fail("insn #{}: expected imm {}, found {}", r_.insn_index, r_.local_value, insn.imm);
+    check_local(found, "imm");
     const std::uint64_t v = r_.target_value;
     const bool fits = v <= std::numeric_limits<std::uint32_t>::max() ||
                       static_cast<std::int64_t>(v) >= std::numeric_limits<std::int32_t>::min();
@@ -102,8 +113,7 @@ class Patcher {
 
   void patch_memory(Insn& insn) {
     const std::uint8_t mode = insn.code & 0xe0;
-    if (r_.validate && static_cast<std::int64_t>(insn.off) != static_cast<std::int64_t>(r_.local_value))
-      fail("insn #{}: expected offset {}, found {}", r_.insn_index, r_.local_value, insn.off);
+    check_local(static_cast<std::uint64_t>(static_cast<std::int64_t>(insn.off)), "offset");
     if (r_.target_value > static_cast<std::uint64_t>(std::numeric_limits<std::int16_t>::max()))
       fail("insn #{}: offset {} does not fit a load/store offset", r_.insn_index, r_.target_value);
     const bool resizing = r_.local_size != r_.target_size;
@@ -139,8 +149,7 @@ class Patcher {
       fail("insn #{} is not a plain ld_imm64 (code {:#04x}, src {})", r_.insn_index, insn.code, insn.src());
     const std::uint64_t found =
         static_cast<std::uint32_t>(insn.imm) | (std::uint64_t{static_cast<std::uint32_t>(high.imm)} << 32);
-    if (r_.validate && found != r_.local_value)
-      fail("insn #{}: expected imm {}, found {}", r_.insn_index, r_.local_value, found);
+    check_local(found, "imm");
     insn.imm = static_cast<std::int32_t>(static_cast<std::uint32_t>(r_.target_value));
     high.imm = static_cast<std::int32_t>(static_cast<std::uint32_t>(r_.target_value >> 32));
   }
