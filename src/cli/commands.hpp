@@ -6,5 +6,6 @@
 namespace corebpf::cli {
 
 const Object& btf_object();
+const Object& core_object();
 
 }  // namespace corebpf::cli
