@@ -228,6 +228,7 @@ CNames::CNames(const Btf& btf) : btf_(btf), type_(btf) {
         const auto natural = bpf_int_size(t.name());
         s.text = natural == t.size() ? t.name() : int_spelling_by_size(t.size(), info.encoding);
         base_spellings_.emplace_back(id, s);
+        suffix_[id] = static_cast<std::uint32_t>(base_spellings_.size());
         break;
       }
       case Kind::Float: {
@@ -261,6 +262,7 @@ CNames::CNames(const Btf& btf) : btf_(btf), type_(btf) {
           synthetic_typedefs.push_back(id);
         }
         base_spellings_.emplace_back(id, s);
+        suffix_[id] = static_cast<std::uint32_t>(base_spellings_.size());
         break;
       }
       case Kind::DeclTag:
@@ -278,7 +280,8 @@ CNames::CNames(const Btf& btf) : btf_(btf), type_(btf) {
   kfuncs_.erase(std::unique(kfuncs_.begin(), kfuncs_.end()), kfuncs_.end());
   std::erase_if(kfuncs_, [&](TypeId id) { return take_ordinary(type_(id).name(), 0) != 0; });
   for (TypeId id : synthetic_typedefs) {
-    auto& s = std::find_if(base_spellings_.begin(), base_spellings_.end(), [&](auto& p) { return p.first == id; })->second;
+    auto& s =
+        std::find_if(base_spellings_.begin(), base_spellings_.end(), [&](auto& p) { return p.first == id; })->second;
     if (const auto n = take_ordinary(s.text, 0); n != 0)
       s.text = storage_.emplace_back(std::string(s.text) + "___" + std::to_string(n));
   }
@@ -345,10 +348,6 @@ std::uint32_t CNames::enumerator_suffix(TypeId enum_id, std::uint32_t index) con
 
 bool CNames::is_ordinary_identifier(std::string_view ident) const { return ordinary_.find(ident) != nullptr; }
 
-const CBaseSpelling& CNames::base_spelling(TypeId id) const {
-  auto it = std::lower_bound(base_spellings_.begin(), base_spellings_.end(), id,
-                             [](const auto& p, TypeId v) { return p.first < v; });
-  return it->second;
-}
+const CBaseSpelling& CNames::base_spelling(TypeId id) const { return base_spellings_[suffix_[id] - 1].second; }
 
 }  // namespace corebpf::btf::detail

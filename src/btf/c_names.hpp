@@ -79,6 +79,7 @@ class CNames {
   // typedef names such as `__builtin_va_list` get a replacement.
   std::string_view name(TypeId id) const;
   // 0 for the plain name, N >= 2 for `name___N` (an earlier type of the same C namespace took it).
+  // Tags and typedefs only.
   std::uint32_t suffix(TypeId id) const { return suffix_[id]; }
   std::uint32_t enumerator_suffix(TypeId enum_id, std::uint32_t index) const;
 
@@ -130,6 +131,8 @@ class CNames {
 
   const Btf& btf_;
   TypeAt type_;
+  // Tags and typedefs: the suffix. INT and FLOAT, which have none, keep 1 + their index in
+  // base_spellings_ there instead.
   std::vector<std::uint32_t> suffix_;
   std::vector<std::uint8_t> flags_;
   std::vector<std::pair<TypeId, TypeId>> fwd_to_def_;  // sorted by FWD id

@@ -354,6 +354,7 @@ CDumper::Measure CDumper::measure(TypeId id, int depth) {
       default:
         fail(id, fmt::format("a {} cannot be a member or element", kind_name(t.kind())));
     }
+    if (size != 0 && count > UINT32_MAX / size) fail(id, "the type is larger than 4 GiB");
     return {size * count, align};
   }
   fail(id, "array chain is cyclic or too long");
