@@ -23,8 +23,8 @@ using detail::CNames;
 constexpr int kMaxDepth = 512;  // nested definitions, typedef chains, declarators
 constexpr int kMaxDeclOps = 32;
 constexpr int kMaxTypeTags = 4;
-constexpr std::size_t kFlushSize = 64 * 1024;
-constexpr std::uint64_t kMaxBitfieldPadding = 64 * 8;  // longer gaps take a byte array
+constexpr std::size_t kFlushSize = std::size_t{64} * 1024;
+constexpr std::uint64_t kMaxBitfieldPadding = std::uint64_t{64} * 8;  // longer gaps take a byte array
 constexpr TypeId kManyReferrers = ~TypeId{0};
 
 // Per-type progress of the emission.

@@ -12,7 +12,7 @@ namespace corebpf::btf::detail {
 namespace {
 
 constexpr int kMaxNesting = 64;
-constexpr std::size_t kFlushSize = 64 * 1024;
+constexpr std::size_t kFlushSize = std::size_t{64} * 1024;
 
 class CheckWriter {
  public:

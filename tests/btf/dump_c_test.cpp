@@ -27,7 +27,6 @@ using corebpf::btf::Btf;
 using corebpf::btf::BtfWriter;
 using corebpf::btf::CDumpOptions;
 using corebpf::btf::Kind;
-using corebpf::btf::Linkage;
 using corebpf::btf::Type;
 using corebpf::btf::TypeId;
 using corebpf::test::run_command;
@@ -85,7 +84,7 @@ std::vector<std::string> bpf_compilers() {
 }
 
 struct CommandResult {
-  int status;
+  int status = -1;
   std::string output;
 };
 
