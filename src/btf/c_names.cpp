@@ -147,6 +147,7 @@ void CNames::NameTable::reserve(std::size_t names) {
 void CNames::NameTable::grow() { reserve(slots_.empty() ? 32 : slots_.size() * 2 * 7 / 10); }
 
 CNames::NameEntry& CNames::NameTable::insert(std::string_view name) {
+  if (name.data() == nullptr) name = "";  // a null pointer marks an empty slot
   if ((used_ + 1) * 10 > slots_.size() * 7) grow();
   const std::uint32_t hash = name_hash(name);
   const std::size_t mask = slots_.size() - 1;

@@ -695,8 +695,9 @@ void CDumper::define_record(TypeId id, int depth) {
 void CDumper::define_typedef(TypeId id, int depth) {
   if ((state_[id] & kDefined) != 0) return;
   if ((state_[id] & kInProgress) != 0) fail(id, "the typedef refers to itself; C cannot express it");
-  state_[id] |= kInProgress;
   const Type t = type_(id);
+  if (t.name_offset() == 0) fail(id, "a typedef without a name");
+  state_[id] |= kInProgress;
   require(t.type(), false, depth + 1);
   print_declarations();
   put("typedef ");
