@@ -238,7 +238,7 @@ struct LineInfo {
 // Where a function of the object landed in a linked program.
 struct FunctionPlacement {
   std::string name;
-  std::string section;
+  std::string section;           // as the ELF file names it (with a leading '?' if it has one)
   std::uint32_t insn_index = 0;  // first instruction within the linked program
   std::uint32_t insn_count = 0;
 };
@@ -541,7 +541,7 @@ class ObjectSpec {
   template <typename T>
   void set_global(std::string_view name, const T& value) {
     static_assert(std::is_trivially_copyable_v<T>, "set_global copies the value's bytes");
-    set_global(name, std::as_bytes(std::span<const T, 1>(&value, 1)));
+    set_global(name, std::span<const std::byte>(reinterpret_cast<const std::byte*>(&value), sizeof(T)));
   }
   template <typename T>
   T get_global(std::string_view name) const {
