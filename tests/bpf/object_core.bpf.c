@@ -1,7 +1,8 @@
 // CO-RE relocations in programs and in a shared subprogram, for the object model's .BTF.ext tests.
+#include <linux/bpf.h>
+
 #include <bpf/bpf_core_read.h>
 #include <bpf/bpf_helpers.h>
-#include <linux/bpf.h>
 
 struct kernel_thing {
   int id;

@@ -1,6 +1,7 @@
 // .kconfig and .ksyms externs of every kind for the object model's extern resolution tests.
-#include <bpf/bpf_helpers.h>
 #include <linux/bpf.h>
+
+#include <bpf/bpf_helpers.h>
 
 struct task_struct;
 

@@ -1,7 +1,8 @@
 // Global data for the object model's tests: .data, .rodata, .bss, custom .data.* and .rodata.*
 // sections, static variables, and string literals.
-#include <bpf/bpf_helpers.h>
 #include <linux/bpf.h>
+
+#include <bpf/bpf_helpers.h>
 
 struct config {
   __u32 a;

@@ -1,6 +1,7 @@
 // Legacy map definitions (struct bpf_map_def in the `maps` section), as pre-BTF objects have them.
-#include <bpf/bpf_helpers.h>
 #include <linux/bpf.h>
+
+#include <bpf/bpf_helpers.h>
 
 struct legacy_map_def {
   unsigned int type;

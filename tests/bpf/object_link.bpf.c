@@ -1,8 +1,9 @@
 // Subprograms for the object model's linker tests: static and global functions in .text, a
 // static function in a program section, BPF-to-BPF calls, callbacks (bpf_loop,
 // bpf_for_each_map_elem) and a call into another program's section.
-#include <bpf/bpf_helpers.h>
 #include <linux/bpf.h>
+
+#include <bpf/bpf_helpers.h>
 
 struct {
   __uint(type, BPF_MAP_TYPE_ARRAY);

@@ -1,7 +1,8 @@
 // BTF-defined maps of every shape for the object model's tests: key/value types and sizes,
 // flags, numa node, pinning, map_extra, map-in-map and prog array with initial slots.
-#include <bpf/bpf_helpers.h>
 #include <linux/bpf.h>
+
+#include <bpf/bpf_helpers.h>
 
 struct pair {
   __u64 first;

@@ -1,7 +1,8 @@
 // One program per SEC() name of the built-in table (and a few with attach targets), so the
 // object model's section tests see every name go through a real object.
-#include <bpf/bpf_helpers.h>
 #include <linux/bpf.h>
+
+#include <bpf/bpf_helpers.h>
 
 #define PROGRAM(name, section) \
   SEC(section) int name(void* ctx) { return 0; }
