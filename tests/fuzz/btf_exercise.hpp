@@ -121,7 +121,7 @@ inline void exercise_dumpers(const btf::Btf& btf) {
   // C pads gaps in structs with bitfields of at most 64 bits, so the output grows with the sizes
   // the BTF claims (a 16-byte record can claim 4 GiB): keep those small enough to finish quickly.
   std::uint64_t claimed = 0;
-  for (btf::TypeId id = btf.first_id(); id < btf.type_count(); ++id)
+  for (btf::TypeId id = 1; id < btf.type_count(); ++id)  // base types are dumped too
     if (btf.type(id).is_struct_or_union()) claimed += btf.type(id).size();
   if (claimed <= (std::uint64_t{1} << 16)) may_throw([&] { btf::dump_c(btf, discard); });
 }
