@@ -15,6 +15,9 @@ constexpr std::string_view kKernelVersion = "LINUX_KERNEL_VERSION";
 constexpr std::string_view kHasSyscallWrapper = "LINUX_HAS_SYSCALL_WRAPPER";
 constexpr std::string_view kHasBpfCookie = "LINUX_HAS_BPF_COOKIE";
 constexpr std::uint32_t kTriNo = 0, kTriYes = 1, kTriModule = 2;  // enum libbpf_tristate
+// Configuration strings are short (the longest, command lines, stay within a few KiB); a bigger
+// char array is a mistake, and its bytes would be allocated for the .kconfig map.
+constexpr std::uint32_t kMaxKconfigString = 8192;
 
 bool is_virtual_kconfig(std::string_view name) {
   return name == kKernelVersion || name == kHasSyscallWrapper || name == kHasBpfCookie;
@@ -58,7 +61,8 @@ std::optional<KconfigShape> kconfig_shape(const btf::Btf& btf, btf::TypeId id) {
     case btf::Kind::Array: {
       const auto array = type.array();
       const auto element = btf.resolve(array.element_type);
-      if (element.kind() == btf::Kind::Int && element.size() == 1 && array.count > 0)
+      if (element.kind() == btf::Kind::Int && element.size() == 1 && array.count > 0 &&
+          array.count <= kMaxKconfigString)
         return KconfigShape{KconfigType::string, array.count, false};
       return std::nullopt;
     }
@@ -115,7 +119,7 @@ void ObjectParser::read_externs() {
       if (!shape)
         fail(
             "extern '{}' (.kconfig) has a type ({}) no configuration value fits: use bool, char, an integer, "
-            "enum libbpf_tristate or a char array",
+            "enum libbpf_tristate or a char array of at most 8192",
             ext.name, btf::kind_name(btf.resolve(ext.type_id).kind()));
       ext.kconfig_type = shape->type;
       ext.size = shape->size;
@@ -191,8 +195,8 @@ namespace {
 
 class ExternResolver {
  public:
-  ExternResolver(ObjectSpec& spec, std::vector<ExternSpec>& externs, const KernelDescription& kernel, MapSpec* kconfig)
-      : spec_(spec), externs_(externs), kernel_(kernel), kconfig_(kconfig) {}
+  ExternResolver(ObjectSpec& spec, const KernelDescription& kernel, MapSpec* kconfig)
+      : spec_(spec), kernel_(kernel), kconfig_(kconfig) {}
 
   void resolve(ExternSpec& ext) {
     ext.resolved = false;
@@ -416,7 +420,6 @@ class ExternResolver {
   }
 
   ObjectSpec& spec_;
-  std::vector<ExternSpec>& externs_;
   const KernelDescription& kernel_;
   MapSpec* kconfig_;
 };
@@ -428,7 +431,7 @@ void ObjectSpec::resolve_externs(const KernelDescription& kernel) {
   for (auto& map : maps_)
     if (map.origin() == MapOrigin::kconfig) kconfig = &map;
   if (kconfig) std::fill(kconfig->data_.begin(), kconfig->data_.end(), std::byte{0});
-  ExternResolver resolver(*this, externs_, kernel, kconfig);
+  ExternResolver resolver(*this, kernel, kconfig);
   for (auto& ext : externs_) resolver.resolve(ext);
 
   for (auto& program : programs_) {

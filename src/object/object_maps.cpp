@@ -13,6 +13,10 @@ namespace {
 
 constexpr std::size_t kObjectNameMax = 15;  // BPF_OBJ_NAME_LEN without its NUL
 constexpr std::size_t kSlotSize = 8;        // a pointer in .maps
+// The kernel caps array values at KMALLOC_MAX_SIZE (4 MiB with 4 KiB pages, more with larger
+// pages); well above that, a size (of .bss, which the file does not hold) is damage, and we
+// would only allocate it to fail at load.
+constexpr std::uint64_t kMaxGlobalDataSize = std::uint64_t{64} << 20;
 constexpr std::uint32_t kMaxPinning = static_cast<std::uint32_t>(Pinning::by_name);
 
 // The fields a BTF map definition may have, each optional.
@@ -277,8 +281,9 @@ void ObjectParser::read_data_sections() {
     if ((section.flags & kShfExecinstr) != 0 || (section.type != kShtProgbits && section.type != kShtNobits)) continue;
     const auto origin = origin_of(section.name);
     if (!origin || section.size == 0) continue;
-    if (section.size > UINT32_MAX)
-      fail("section '{}' is {} bytes, too big for a map value", section.name, section.size);
+    if (section.size > kMaxGlobalDataSize)
+      fail("section '{}' is {} bytes, more than the {} a global data map can hold", section.name, section.size,
+           kMaxGlobalDataSize);
     MapSpec map;
     map.name_ = internal_map_name(section.name);
     map.section_ = std::string(section.name);

@@ -234,7 +234,8 @@ void ObjectParser::read_btf_ext() {
   if (!section || section->data.empty()) return;
   const auto& btf = require_btf("the object has a .BTF.ext section");
   btf_ext = object::parse_btf_ext(section->data, swap, btf, file);
-  for (const auto& [name, ext] : btf_ext.sections) {
+  for (const auto& [section_name, ext] : btf_ext.sections) {
+    const std::string_view name = section_name;  // clang 14 lambdas cannot capture structured bindings
     CodeSection* target = nullptr;
     for (auto& [index, code_section] : code)
       if (code_section.elf->name == name) target = &code_section;
@@ -300,8 +301,10 @@ void ObjectParser::relocate_instruction(CodeSection& code_section, std::size_t r
     fail("section '{}': relocation {} at offset {} refers to symbol {}, outside the symbol table ({} symbols)", section,
          relocation_index, offset, symbol_index, symbols.size());
   const Symbol& symbol = symbols[symbol_index];
-  const std::string name = symbol_name(symbol);
-  auto where = [&] { return fmt::format("section '{}': relocation at offset {} against '{}'", section, offset, name); };
+  // Only failures need the symbol's name, which for section symbols takes a search.
+  auto where = [&] {
+    return fmt::format("section '{}': relocation at offset {} against '{}'", section, offset, symbol_name(symbol));
+  };
   if (type != kRBpf64_64 && type != kRBpf64_32) fail("{} has type {}, which BPF code does not use", where(), type);
 
   Insn& insn = insns[index];
