@@ -105,8 +105,9 @@ class Patcher {
     const auto found = static_cast<std::uint64_t>(static_cast<std::int64_t>(insn.imm));
     check_local(found, "imm");
     const std::uint64_t v = r_.target_value;
-    const bool fits = v <= std::numeric_limits<std::uint32_t>::max() ||
-                      static_cast<std::int64_t>(v) >= std::numeric_limits<std::int32_t>::min();
+    const bool fits =
+        v <= std::numeric_limits<std::uint32_t>::max() ||
+        (static_cast<std::int64_t>(v) < 0 && static_cast<std::int64_t>(v) >= std::numeric_limits<std::int32_t>::min());
     if (!fits) fail("insn #{}: value {} does not fit a 32-bit immediate", r_.insn_index, v);
     insn.imm = static_cast<std::int32_t>(static_cast<std::uint32_t>(v));
   }
