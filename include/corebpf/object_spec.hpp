@@ -321,6 +321,7 @@ enum class MapOrigin : std::uint8_t {
   bss,          // .bss, .bss.*: the same, zero-initialized
   kconfig,      // the .kconfig externs, filled by resolve_externs()
 };
+// (.ksyms gets no map: its externs resolve into the instructions that use them.)
 std::string_view map_origin_name(MapOrigin origin) noexcept;
 
 enum class Pinning : std::uint32_t { none = 0, by_name = 1 };
@@ -503,7 +504,9 @@ class ObjectSpec {
   // not loaded; the loader calls it first.
   void require_native_endian() const;
 
-  // The object's own (local) BTF; empty for an object compiled without -g.
+  // The object's own (local) BTF; empty for an object compiled without -g. As clang wrote it:
+  // its DATASECs have size 0 and global variables offset 0 (a linker's job). Before loading it,
+  // the loader sets them from the maps' value sizes and variables(), which carry the real layout.
   const std::optional<btf::Btf>& btf() const noexcept { return btf_; }
   const std::string& license() const noexcept { return license_; }
   // The legacy `version` section, if present.

@@ -22,6 +22,7 @@ TEST_P(ByteOrder, BigEndianTwinReadsTheSame) {
   ASSERT_TRUE(big.btf());
   EXPECT_EQ(big.btf()->type_count(), little.btf()->type_count());
   EXPECT_EQ(big.license(), little.license());
+  EXPECT_EQ(big.kernel_version(), little.kernel_version());
 
   ASSERT_EQ(big.programs().size(), little.programs().size());
   for (std::size_t p = 0; p < little.programs().size(); ++p) {
@@ -77,8 +78,8 @@ TEST_P(ByteOrder, BigEndianTwinReadsTheSame) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Objects, ByteOrder,
-                         ::testing::Values("object_link", "object_maps", "object_globals", "object_externs",
-                                           "object_core"));
+                         ::testing::Values("object_link", "object_maps", "object_legacy", "object_globals",
+                                           "object_externs", "object_core"));
 
 TEST(ByteOrderData, GlobalDataKeepsTheObjectsByteOrder) {
   const auto big = open_bpf_object("object_globals_be");

@@ -156,6 +156,31 @@ TEST(LegacyMaps, StructBpfMapDefRecords) {
   EXPECT_EQ(referenced, (std::set<std::int32_t>{0, 1}));
 }
 
+TEST(LegacyMaps, OpenWithoutBtf) {
+  // Renamed .BTF and .BTF.ext make the object read as compiled without -g.
+  auto bytes = test::read_bytes(test::bpf_object_path("object_legacy"));
+  for (const char* name : {".BTF.ext", ".BTF"}) {
+    const auto section = test::find_elf_section(bytes, name);
+    ASSERT_TRUE(section) << name;
+    bytes[section->name_at + 1] = std::byte{'X'};
+  }
+  const auto spec = ObjectSpec::from_memory(bytes, "nobtf.bpf.o");
+  EXPECT_FALSE(spec.btf());
+  EXPECT_EQ(spec.maps().size(), 2u);
+  EXPECT_EQ(spec.map("legacy_hash").max_entries(), 128u);
+  const auto& program = spec.program("use_legacy");
+  EXPECT_TRUE(program.func_info().empty());
+  EXPECT_TRUE(program.line_info().empty());
+  EXPECT_EQ(program.insns().size(), open_bpf_object("object_legacy").program("use_legacy").insns().size());
+
+  // BTF-defined maps cannot do without it.
+  auto maps = test::read_bytes(test::bpf_object_path("object_maps"));
+  for (const char* name : {".BTF.ext", ".BTF"}) maps[test::find_elf_section(maps, name)->name_at + 1] = std::byte{'X'};
+  const auto message = error_of([&] { ObjectSpec::from_memory(maps, "nobtf_maps.bpf.o"); });
+  EXPECT_NE(message.find("nobtf_maps.bpf.o"), std::string::npos) << message;
+  EXPECT_NE(message.find("clang -g"), std::string::npos) << message;
+}
+
 TEST(MapSetters, UserMapsChangeFreely) {
   auto spec = open_bpf_object("object_maps");
   auto& hash = spec.map("hash_map");

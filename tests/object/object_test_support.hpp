@@ -66,6 +66,7 @@ struct ElfSectionView {
   std::uint32_t type = 0;
   std::uint64_t offset = 0;
   std::uint64_t size = 0;
+  std::size_t name_at = 0;  // file offset of the section's name
 };
 
 inline std::optional<ElfSectionView> find_elf_section(const std::vector<std::byte>& elf, std::string_view name) {
@@ -80,7 +81,7 @@ inline std::optional<ElfSectionView> find_elf_section(const std::vector<std::byt
     const char* section_name = reinterpret_cast<const char*>(elf.data()) + names + name_offset;
     if (name != section_name) continue;
     return ElfSectionView{header, load_le<std::uint32_t>(elf, header + 4), load_le<std::uint64_t>(elf, header + 24),
-                          load_le<std::uint64_t>(elf, header + 32)};
+                          load_le<std::uint64_t>(elf, header + 32), static_cast<std::size_t>(names + name_offset)};
   }
   return std::nullopt;
 }
