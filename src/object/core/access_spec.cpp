@@ -249,17 +249,29 @@ std::string format_spec(const AccessSpec& spec) {
     return fmt::format("{}::{}", type_display_name(btf, spec.root_type_id), spec.accessors[0].name);
   const Type root = btf.type(spec.root_type_id);
   std::string text(root.name().empty() ? std::string_view("(anon)") : root.name());
+  text.reserve(64);
+  auto append_index = [&text](std::uint32_t index) {
+    char digits[16];
+    const auto end = std::to_chars(digits, digits + sizeof(digits), index).ptr;
+    text.push_back('[');
+    text.append(digits, end);
+    text.push_back(']');
+  };
   if (spec.raw_length == 0) return text;
-  if (spec.raw[0] != 0) fmt::format_to(std::back_inserter(text), "[{}]", spec.raw[0]);
+  if (spec.raw[0] != 0) append_index(spec.raw[0]);
   TypeId id = root.id();
   for (std::size_t i = 1; i < spec.raw_length; ++i) {
     const Type t = btf.resolve(id);
     if (t.is_struct_or_union()) {
       const auto m = t.members()[spec.raw[i]];
-      if (!m.name().empty()) fmt::format_to(std::back_inserter(text), ".{}", m.name());
+      const std::string_view name = m.name();
+      if (!name.empty()) {
+        text.push_back('.');
+        text.append(name);
+      }
       id = m.type();
     } else {
-      fmt::format_to(std::back_inserter(text), "[{}]", spec.raw[i]);
+      append_index(spec.raw[i]);
       id = t.array().element_type;
     }
   }

@@ -245,8 +245,16 @@ struct Relocator::State {
   const Target& target;
   std::unordered_map<TypeId, LocalType> local_types;
   std::unordered_map<EntryKey, Entry, EntryKeyHash> entries;
+  std::unordered_map<TypeId, std::string> display_names;
   AccessSpec local_spec;  // scratch, large: kept here rather than on the stack
   AccessSpec target_spec;
+  std::vector<bool> matched;  // scratch
+
+  const std::string& display_name(TypeId id) {
+    auto [it, inserted] = display_names.try_emplace(id);
+    if (inserted) it->second = type_display_name(local, id);
+    return it->second;
+  }
 
   State(const Btf& l, const Target& t) : local(l), target(t) {}
 
@@ -267,7 +275,7 @@ struct Relocator::State {
   }
 
   void fill(Entry& entry, const ReloRecord& record) {
-    entry.local_type_name = type_display_name(local, record.type_id);
+    entry.local_type_name = display_name(record.type_id);
     entry.access = std::string(local.string_at(record.access_str_off));
     parse_access(local, record.type_id, entry.access, record.kind, local_spec);
     entry.spec = detail::format_spec(local_spec);
@@ -362,7 +370,7 @@ struct Relocator::State {
     LocalType& lt = *entry.local_type;
     const Outcome* chosen = nullptr;
     std::size_t chosen_index = 0;
-    std::vector<bool> matched(entry.outcomes.size(), false);
+    matched.assign(entry.outcomes.size(), false);
     bool any = false;
     for (std::size_t i = 0; i < entry.outcomes.size(); ++i) {
       if (!lt.active[i]) continue;
@@ -394,7 +402,7 @@ struct Relocator::State {
         return r;
       }
     }
-    if (any) lt.active = std::move(matched);
+    if (any) lt.active = matched;
 
     if (chosen != nullptr) {
       r.target_value = chosen->value;
