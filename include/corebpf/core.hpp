@@ -190,6 +190,15 @@ std::vector<ProgramRelocations> relocate(ObjectSpec& object, const Target& targe
 // kind, type and field.
 void check_relocations(const ObjectSpec& object, std::span<const ProgramRelocations> results);
 
+// The relocation that poisoned instruction `insn_index` of `program`, or null. When that code is
+// reachable the verifier rejects the load with "invalid func unknown#195896080" at that
+// instruction; the loader uses this to say which field or value the kernel lacks.
+const ReloResult* find_poisoned(const ProgramRelocations& program, std::size_t insn_index);
+
+// One line for a relocation: "program 'p': insn #12: byte_off of task_struct.foo (struct
+// task_struct, access 0:77): <status and message>".
+std::string describe(std::string_view program, const ReloResult& result);
+
 // The C spelling of a type for messages: "struct task_struct", "union (anon)", "enum e", "u32".
 std::string type_display_name(const btf::Btf& btf, btf::TypeId id);
 

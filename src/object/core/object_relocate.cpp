@@ -1,7 +1,12 @@
 // CO-RE relocation of a whole ObjectSpec: every linked program, one Relocator per object.
+#include <fmt/format.h>
+
+#include <iterator>
+
 #include "corebpf/core.hpp"
 #include "corebpf/error.hpp"
 #include "corebpf/object_spec.hpp"
+#include "object/core/patch.hpp"
 #include "util/error_format.hpp"
 
 namespace corebpf::core {
@@ -25,11 +30,9 @@ std::vector<ProgramRelocations> relocate(ObjectSpec& object, const Target& targe
     for (const ReloRecord& record : program.core_relos()) {
       ReloResult& result = out.relocations.emplace_back(relocator->compute(record));
       if (result.status == Status::error) continue;
-      try {
-        patch(insns, result, program.name());
-      } catch (const Error& e) {
+      if (std::string reason = try_patch(insns, result); !reason.empty()) {
         result.status = Status::error;
-        result.message = e.message();
+        result.message = std::move(reason);
       }
     }
   }
@@ -38,13 +41,26 @@ std::vector<ProgramRelocations> relocate(ObjectSpec& object, const Target& targe
 
 void check_relocations(const ObjectSpec& object, std::span<const ProgramRelocations> results) {
   for (const auto& program : results) {
-    for (const auto& r : program.relocations) {
-      if (r.status != Status::error) continue;
-      util::fail(std::errc::invalid_argument,
-                 "{}: program '{}': CO-RE relocation at insn #{} ({} of {}, access {}): {}", object.source(),
-                 program.name, r.insn_index, kind_name(r.kind), r.local_type_name, r.access, r.message);
-    }
+    for (const auto& r : program.relocations)
+      if (r.status == Status::error)
+        util::fail(std::errc::invalid_argument, "{}: CO-RE relocation failed: {}", object.source(),
+                   describe(program.name, r));
   }
+}
+
+const ReloResult* find_poisoned(const ProgramRelocations& program, std::size_t insn_index) {
+  for (const auto& r : program.relocations)
+    if (r.status == Status::poisoned && r.insn_index == insn_index) return &r;
+  return nullptr;
+}
+
+std::string describe(std::string_view program, const ReloResult& r) {
+  std::string text =
+      fmt::format("program '{}': insn #{}: {} of {} ({}, access {}): {}", program, r.insn_index, kind_name(r.kind),
+                  r.spec.empty() ? r.local_type_name : r.spec, r.local_type_name, r.access, status_name(r.status));
+  if (r.status == Status::ok) fmt::format_to(std::back_inserter(text), ", {} -> {}", r.local_value, r.target_value);
+  if (!r.message.empty()) fmt::format_to(std::back_inserter(text), ": {}", r.message);
+  return text;
 }
 
 }  // namespace corebpf::core

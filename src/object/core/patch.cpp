@@ -3,7 +3,7 @@
 
 #include <limits>
 
-#include "corebpf/core.hpp"
+#include "object/core/patch.hpp"
 #include "util/error_format.hpp"
 
 namespace corebpf::core {
@@ -44,10 +44,14 @@ void poison(Insn& insn) {
   insn.imm = kPoisonHelperId;
 }
 
+// Why an instruction cannot take a relocation; patch() adds the program and relocation.
+struct Unpatchable {
+  std::string reason;
+};
+
 class Patcher {
  public:
-  Patcher(std::span<Insn> insns, ReloResult& result, std::string_view program)
-      : insns_(insns), r_(result), program_(program) {}
+  Patcher(std::span<Insn> insns, ReloResult& result) : insns_(insns), r_(result) {}
 
   void run() {
     if (r_.status == Status::error) fail("the relocation failed: {}", r_.message);
@@ -75,8 +79,7 @@ class Patcher {
  private:
   template <typename... Args>
   [[noreturn]] void fail(fmt::format_string<Args...> format, Args&&... args) {
-    util::fail(std::errc::invalid_argument, "program '{}': CO-RE {} of {}: {}", program_, kind_name(r_.kind),
-               r_.spec.empty() ? r_.local_type_name : r_.spec, fmt::format(format, std::forward<Args>(args)...));
+    throw Unpatchable{fmt::format(format, std::forward<Args>(args)...)};
   }
 
   // A validated value must be what the compiler put in the instruction; an unvalidated one
@@ -157,13 +160,24 @@ class Patcher {
 
   std::span<Insn> insns_;
   ReloResult& r_;
-  std::string_view program_;
 };
 
 }  // namespace
 
+std::string try_patch(std::span<Insn> insns, ReloResult& result) {
+  try {
+    Patcher(insns, result).run();
+  } catch (const Unpatchable& e) {
+    return e.reason;
+  }
+  return {};
+}
+
 void patch(std::span<Insn> insns, ReloResult& result, std::string_view program) {
-  Patcher(insns, result, program).run();
+  const std::string reason = try_patch(insns, result);
+  if (!reason.empty())
+    util::fail(std::errc::invalid_argument, "program '{}': CO-RE {} of {}: {}", program, kind_name(result.kind),
+               result.spec.empty() ? result.local_type_name : result.spec, reason);
 }
 
 }  // namespace corebpf::core

@@ -353,13 +353,9 @@ struct Relocator::State {
     r.local_value = entry.local.value;
     r.validate = entry.local.validate;
     r.local_size = entry.local.mem_size;
-    auto describe = [&] {
-      return fmt::format("{} {} ({} '{}')", kind_name(record.kind), r.spec.empty() ? r.local_type_name : r.spec,
-                         r.local_type_name, r.access);
-    };
     if (!entry.error.empty()) {
       r.status = Status::error;
-      r.message = fmt::format("{}: {}", describe(), entry.error);
+      r.message = entry.error;
       return r;
     }
     if (record.kind == ReloKind::type_id_local) {
@@ -377,7 +373,7 @@ struct Relocator::State {
       const Outcome& o = entry.outcomes[i];
       if (!o.error.empty()) {
         r.status = Status::error;
-        r.message = fmt::format("{}: {}", describe(), o.error);
+        r.message = o.error;
         return r;
       }
       if (!o.matched) continue;
@@ -391,14 +387,14 @@ struct Relocator::State {
       const auto& cands = *lt.candidates;
       if (o.bit_offset != chosen->bit_offset) {
         r.status = Status::error;
-        r.message = fmt::format("{}: ambiguous: candidates [{}] and [{}] put the field at bit offsets {} and {}",
-                                describe(), cands[chosen_index].id, cands[i].id, chosen->bit_offset, o.bit_offset);
+        r.message = fmt::format("ambiguous: candidates [{}] and [{}] put the field at bit offsets {} and {}",
+                                cands[chosen_index].id, cands[i].id, chosen->bit_offset, o.bit_offset);
         return r;
       }
       if (o.value != chosen->value) {
         r.status = Status::error;
-        r.message = fmt::format("{}: ambiguous: candidates [{}] and [{}] give {} and {}", describe(),
-                                cands[chosen_index].id, cands[i].id, chosen->value, o.value);
+        r.message = fmt::format("ambiguous: candidates [{}] and [{}] give {} and {}", cands[chosen_index].id,
+                                cands[i].id, chosen->value, o.value);
         return r;
       }
     }
@@ -425,7 +421,6 @@ struct Relocator::State {
         break;
       default:
         r.status = Status::poisoned;
-        r.message = fmt::format("{}: {}", describe(), r.message);
         break;
     }
     return r;

@@ -299,6 +299,23 @@ TEST(CoreObject, AmbiguousCandidatesFailTheirRelocationOnly) {
   EXPECT_NE(message.find("dup.y"), std::string::npos) << message;
 }
 
+TEST(CoreObject, PoisonedInstructionsLeadBackToTheirRelocation) {
+  const auto r = relocate_object("core_kinds", "core_kernel_a");
+  const auto& missing = get(r, "field_info", "task.missing_field", ReloKind::field_byte_offset);
+  const core::ProgramRelocations* field_info = nullptr;
+  for (const auto& p : r.results)
+    if (p.name == "field_info") field_info = &p;
+  ASSERT_NE(field_info, nullptr);
+  EXPECT_EQ(core::find_poisoned(*field_info, missing.insn_index), &missing);
+  EXPECT_EQ(core::find_poisoned(*field_info, missing.insn_index + 1), nullptr);
+  const std::string line = core::describe(field_info->name, missing);
+  EXPECT_NE(line.find("program 'field_info': insn #" + std::to_string(missing.insn_index)), std::string::npos)
+      << line;
+  EXPECT_NE(line.find("byte_off of task.missing_field (struct task, access 0:14): poisoned"), std::string::npos)
+      << line;
+  EXPECT_NE(line.find("no field 'missing_field' in struct task"), std::string::npos) << line;
+}
+
 TEST(CoreObject, RelocatingTwiceAgainstOneTargetReusesItsCache) {
   const auto target = core::Target::from_file(core_object_path("core_kernel_a").string());
   auto first = ObjectSpec::open(core_object_path("core_kinds").string());
