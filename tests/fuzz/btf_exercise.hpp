@@ -118,12 +118,7 @@ inline void exercise_dumpers(const btf::Btf& btf) {
   const btf::Sink discard = [](std::string_view text) { consume(text); };
   may_throw([&] { btf::dump_raw(btf, discard); });
   may_throw([&] { btf::dump_json(btf, discard, false); });
-  // C pads gaps in structs with bitfields of at most 64 bits, so the output grows with the sizes
-  // the BTF claims (a 16-byte record can claim 4 GiB): keep those small enough to finish quickly.
-  std::uint64_t claimed = 0;
-  for (btf::TypeId id = 1; id < btf.type_count(); ++id)  // base types are dumped too
-    if (btf.type(id).is_struct_or_union()) claimed += btf.type(id).size();
-  if (claimed <= (std::uint64_t{1} << 16)) may_throw([&] { btf::dump_c(btf, discard); });
+  may_throw([&] { btf::dump_c(btf, discard); });
 }
 
 inline void exercise(const btf::Btf& btf) {
