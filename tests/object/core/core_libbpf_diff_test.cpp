@@ -71,7 +71,11 @@ LibbpfLog run_libbpf(const std::string& object, const std::string& btf) {
 
 // Compares corebpf with libbpf on `object` against `btf`; returns how many relocations agreed.
 std::size_t compare(const std::string& object_name, const std::string& btf) {
-  const std::string object_path = core_object_path(object_name).string();
+  // Objects of this directory, or "bpf/NAME" for one of tests/bpf.
+  const std::string object_path =
+      object_name.starts_with("bpf/")
+          ? (std::filesystem::path(COREBPF_BPF_OBJECT_DIR) / (object_name.substr(4) + ".bpf.o")).string()
+          : core_object_path(object_name).string();
   if (!std::filesystem::exists(object_path)) {
     ADD_FAILURE() << object_path << " was not built";
     return 0;
@@ -161,6 +165,11 @@ TEST_F(CoreLibbpfDiff, HandWrittenTargets) {
   }
 }
 
+TEST_F(CoreLibbpfDiff, SharedSubprogram) {
+  // object_core's subprogram is linked into both programs; libbpf relocates it once.
+  EXPECT_GE(compare("bpf/object_core", core_object_path("core_kernel_a").string()), 5u);
+}
+
 TEST_F(CoreLibbpfDiff, AmbiguousCandidates) {
   EXPECT_GE(compare("core_ambiguous", core_object_path("core_kernel_ambiguous").string()), 1u);
 }
@@ -169,6 +178,7 @@ void compare_kernel(const std::string& btf) {
   EXPECT_GE(compare("core_vmlinux", btf), 40u);
   // Objects whose types the kernel does not have: everything poisoned or zero, alike.
   EXPECT_GE(compare("core_kinds", btf), 100u);
+  EXPECT_GE(compare("bpf/object_core", btf), 5u);
 }
 
 TEST_F(CoreLibbpfDiff, RunningKernel) {

@@ -309,8 +309,7 @@ TEST(CoreObject, PoisonedInstructionsLeadBackToTheirRelocation) {
   EXPECT_EQ(core::find_poisoned(*field_info, missing.insn_index), &missing);
   EXPECT_EQ(core::find_poisoned(*field_info, missing.insn_index + 1), nullptr);
   const std::string line = core::describe(field_info->name, missing);
-  EXPECT_NE(line.find("program 'field_info': insn #" + std::to_string(missing.insn_index)), std::string::npos)
-      << line;
+  EXPECT_NE(line.find("program 'field_info': insn #" + std::to_string(missing.insn_index)), std::string::npos) << line;
   EXPECT_NE(line.find("byte_off of task.missing_field (struct task, access 0:14): poisoned"), std::string::npos)
       << line;
   EXPECT_NE(line.find("no field 'missing_field' in struct task"), std::string::npos) << line;
