@@ -22,6 +22,13 @@ const char* string_pointer(const BtfData& data, std::uint32_t offset) noexcept {
   return offset < d->strings_size ? d->strings + offset : "";
 }
 
+// One past the last byte of the string section holding `offset`.
+const char* strings_end(const BtfData& data, std::uint32_t offset) noexcept {
+  const BtfData* d = &data;
+  while (offset < d->base_strings_size && d->base) d = d->base.get();
+  return d->strings + d->strings_size;
+}
+
 }  // namespace
 
 std::string_view string_at(const BtfData& data, std::uint32_t offset) noexcept {
@@ -52,12 +59,43 @@ std::uint32_t name_hash(std::string_view name) noexcept {
 
 namespace {
 
-// essential_name() for a NUL-terminated BTF string, in one scan.
-std::string_view essential_prefix(const char* s) noexcept {
-  std::size_t n = 0;
-  for (; s[n] != '\0'; ++n)
-    if (s[n] == '_' && s[n + 1] == '_' && s[n + 2] == '_') break;
-  return {s, n};
+constexpr std::uint64_t kOnes = 0x0101010101010101ull;
+constexpr std::uint64_t kLow7 = 0x7f7f7f7f7f7f7f7full;
+
+// 0x80 in every byte of `word` equal to `byte` (exact: no borrow between bytes).
+constexpr std::uint64_t bytes_equal(std::uint64_t word, std::uint8_t byte) noexcept {
+  const std::uint64_t x = word ^ (kOnes * byte);
+  return ~(((x & kLow7) + kLow7) | x | kLow7);
+}
+
+// essential_name() for a NUL-terminated BTF string in one scan, eight bytes at a time while the
+// string section has eight bytes left (vmlinux has ~100k names; this loop is the index build).
+std::string_view essential_prefix(const char* s, const char* section_end) noexcept {
+  const char* p = s;
+  std::uint64_t previous_underscores = 0;  // underscore bytes of the previous word
+  while (section_end - p >= 8) {
+    std::uint64_t word;
+    std::memcpy(&word, p, 8);
+    const std::uint64_t nul = bytes_equal(word, 0);
+    std::uint64_t underscores = bytes_equal(word, '_');
+    if (nul != 0) underscores &= (nul & (~nul + 1)) - 1;  // only bytes before the NUL
+    // Bit 0x80 of byte i (counting the previous word's last two bytes as -2, -1) starts a "___".
+    const unsigned __int128 window = (static_cast<unsigned __int128>(underscores) << 16) | (previous_underscores >> 48);
+    const unsigned __int128 triples = window & (window >> 8) & (window >> 16);
+    if (triples != 0) {
+      const int first_byte = __builtin_ctzll(static_cast<std::uint64_t>(triples)) / 8;  // fits: < 80 bits
+      return {s, static_cast<std::size_t>(p - s) + first_byte - 2};
+    }
+    if (nul != 0) return {s, static_cast<std::size_t>(p - s) + __builtin_ctzll(nul) / 8};
+    previous_underscores = underscores;
+    p += 8;
+  }
+  // The section's last few bytes: finish byte by byte, still seeing a "___" begun before.
+  std::size_t n = static_cast<std::size_t>(p - s);
+  const std::size_t start = n >= 2 ? n - 2 : 0;
+  for (std::size_t i = start; s[i] != '\0'; ++i)
+    if (s[i] == '_' && s[i + 1] == '_' && s[i + 2] == '_') return {s, i};
+  return {s, std::strlen(s)};
 }
 
 }  // namespace
@@ -72,7 +110,8 @@ const NameIndex& name_index(const BtfData& data) {
     for (std::size_t i = 0; i < count; ++i) {
       const auto* raw = reinterpret_cast<const RawType*>(data.types + data.type_offsets[i]);
       if (raw->name_off == 0) continue;
-      const std::uint32_t hash = name_hash(essential_prefix(string_pointer(data, raw->name_off)));
+      const std::uint32_t hash =
+          name_hash(essential_prefix(string_pointer(data, raw->name_off), strings_end(data, raw->name_off)));
       entries.push_back((std::uint64_t{hash} << 32) | (data.first_id + static_cast<TypeId>(i)));
     }
     std::size_t capacity = 16;
@@ -82,8 +121,7 @@ const NameIndex& name_index(const BtfData& data) {
     index.mask = capacity - 1;
     constexpr std::size_t kAhead = 16;
     for (std::size_t k = 0; k < entries.size(); ++k) {
-      if (k + kAhead < entries.size())
-        __builtin_prefetch(&index.slots[(entries[k + kAhead] >> 32) & index.mask], 1);
+      if (k + kAhead < entries.size()) __builtin_prefetch(&index.slots[(entries[k + kAhead] >> 32) & index.mask], 1);
       std::size_t slot = (entries[k] >> 32) & index.mask;
       while (index.slots[slot] != 0) slot = (slot + 1) & index.mask;
       index.slots[slot] = entries[k];
@@ -127,15 +165,13 @@ constexpr int kMaxChain = 64;  // deeper typedef/modifier/array chains are malfo
 
 std::string_view kind_name(Kind kind) noexcept {
   static constexpr std::string_view names[] = {
-      "UNKN",     "INT",   "PTR",        "ARRAY", "STRUCT",  "UNION", "ENUM",     "FWD",      "TYPEDEF", "VOLATILE",
-      "CONST",    "RESTRICT", "FUNC",    "FUNC_PROTO", "VAR", "DATASEC", "FLOAT", "DECL_TAG", "TYPE_TAG", "ENUM64"};
+      "UNKN",  "INT",      "PTR",  "ARRAY",      "STRUCT", "UNION",   "ENUM",  "FWD",      "TYPEDEF",  "VOLATILE",
+      "CONST", "RESTRICT", "FUNC", "FUNC_PROTO", "VAR",    "DATASEC", "FLOAT", "DECL_TAG", "TYPE_TAG", "ENUM64"};
   const auto i = static_cast<std::size_t>(kind);
   return i < std::size(names) ? names[i] : "UNKN";
 }
 
-Endian native_endian() noexcept {
-  return std::endian::native == std::endian::little ? Endian::little : Endian::big;
-}
+Endian native_endian() noexcept { return std::endian::native == std::endian::little ? Endian::little : Endian::big; }
 
 std::string_view essential_name(std::string_view name) noexcept {
   const auto pos = name.find("___");
@@ -204,8 +240,8 @@ std::span<const std::byte> Type::extra_bytes() const {
 
 Btf Btf::load(const std::string& path, const LoadOptions& options) {
   auto source = detail::open_btf_source(path);
-  return Btf(detail::parse_blob(source.blob, std::move(source.keepalive), path,
-                                options.base ? options.base->data_ : nullptr));
+  return Btf(
+      detail::parse_blob(source.blob, std::move(source.keepalive), path, options.base ? options.base->data_ : nullptr));
 }
 
 Btf Btf::load_vmlinux() { return load("/sys/kernel/btf/vmlinux"); }

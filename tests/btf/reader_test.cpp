@@ -3,6 +3,7 @@
 // independent RawBtf assembler and with our BtfWriter.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -570,6 +571,32 @@ TEST_F(ReaderQueries, FindAll) {
   EXPECT_EQ(corebpf::btf::essential_name("a___b___c"), "a");
   EXPECT_EQ(corebpf::btf::essential_name("a__b"), "a__b");
   EXPECT_EQ(corebpf::btf::essential_name("plain"), "plain");
+}
+
+// The index scans names eight bytes at a time: a "___" (or "____", or "__" then a NUL) at every
+// position relative to a word boundary, and names ending right at the string section's end,
+// must index under the same essential name that essential_name() gives.
+TEST(ReaderNameIndex, EssentialNamesAtEveryWordPosition) {
+  BtfWriter writer;
+  const TypeId int_id = writer.add_int("int", 4, corebpf::btf::kIntSigned);
+  std::vector<std::pair<std::string, TypeId>> named;
+  for (std::size_t prefix = 1; prefix <= 19; ++prefix) {
+    const std::string stem(prefix, 'a' + static_cast<char>(prefix % 26));
+    for (const std::string suffix : {"___v2", "____x", "__", "_", "___", "__b___c"}) {
+      const std::string name = stem + suffix;
+      named.emplace_back(name, writer.add_typedef(name, int_id));
+    }
+  }
+  // The last string added sits at the very end of the section.
+  named.emplace_back("z___", writer.add_typedef("z___", int_id));
+  const Btf btf = Btf::from_vector(writer.serialize(corebpf::btf::native_endian()));
+  for (const auto& [name, id] : named) {
+    const auto essential = corebpf::btf::essential_name(name);
+    const auto ids = btf.find_all_essential(essential);
+    EXPECT_NE(std::find(ids.begin(), ids.end(), id), ids.end()) << name << " not found under '" << essential << "'";
+    ASSERT_TRUE(btf.find(name)) << name;
+    EXPECT_EQ(btf.find(name)->id(), id) << name;
+  }
 }
 
 TEST_F(ReaderQueries, ResolveAndSkipModifiers) {
