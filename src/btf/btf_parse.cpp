@@ -121,7 +121,7 @@ class Parser {
     if (d_.base) {
       d_.base_strings_size = d_.base->base_strings_size + d_.base->strings_size;
     } else if (d_.strings_size == 0 || d_.strings[0] != '\0') {
-      bad("string section must start with an empty string");
+      bad("string section does not start with an empty string; if this is split BTF (a kernel module), give its base BTF");
     }
     if (d_.strings_size > 0 && d_.strings[d_.strings_size - 1] != '\0')
       bad("string section is not NUL-terminated");

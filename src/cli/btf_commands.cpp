@@ -70,14 +70,8 @@ btf::Btf load_for_dump(const DumpRequest& request, const GlobalOptions& options)
     util::log(LogLevel::debug, "{}: module BTF, using {} as its base", request.path, kSysfsVmlinux);
     base = btf::Btf::load(std::string(kSysfsVmlinux));
   }
-  try {
-    return btf::Btf::load(request.path, {.base = base ? &*base : nullptr});
-  } catch (const Error& e) {
-    // Without its base a module's split BTF looks malformed; say what is missing.
-    if (base || request.path.find(".ko") == std::string::npos) throw;
-    throw Error(e.errno_value(),
-                fmt::format("{} (a kernel module's BTF is split BTF: name its vmlinux with 'base FILE')", e.message()));
-  }
+  // Without its base, a module's split BTF fails with the library's hint to give one.
+  return btf::Btf::load(request.path, {.base = base ? &*base : nullptr});
 }
 
 void run_dump(Context& context, Arguments& args) {

@@ -839,7 +839,7 @@ TEST(ReaderSplit, ReferencesAndNamesCheckedAgainstTheWholeChain) {
   names.type(base_strings + 5, R::info(R::kTypedef), 1);  // own section is empty
   expect_invalid(names.bytes(), {"type [5] at byte offset 12", "type name offset"}, &base);
   // Without its base the split blob lacks the leading empty string.
-  expect_invalid(pair.split_bytes, {"string section must start with an empty string"});
+  expect_invalid(pair.split_bytes, {"string section does not start with an empty string", "give its base BTF"});
 }
 
 // ---- ELF objects ----
@@ -1002,12 +1002,12 @@ TEST(ReaderValidation, SectionsOverlap) {
 TEST(ReaderValidation, StringSectionShape) {
   auto b = small_valid();
   b.strings()[0] = 'x';
-  expect_invalid(b.bytes(), {"string section must start with an empty string"});
+  expect_invalid(b.bytes(), {"string section does not start with an empty string", "give its base BTF"});
   auto unterminated = small_valid();
   unterminated.strings().back() = 'x';
   expect_invalid(unterminated.bytes(), {"string section is not NUL-terminated"});
   RawBtf none;
-  expect_invalid(none.bytes(false, {.str_len = 0}), {"string section must start with an empty string"});
+  expect_invalid(none.bytes(false, {.str_len = 0}), {"string section does not start with an empty string", "give its base BTF"});
 }
 
 // ---- Validation: types ----
