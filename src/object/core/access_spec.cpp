@@ -3,6 +3,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <charconv>
 #include <limits>
 
@@ -53,7 +54,73 @@ struct MatchContext {
   const Btf& target;
   AccessSpec& out;
   std::string* why;
+  const MemberIndexSource* indexes;
 };
+
+std::string incompatible_field(MatchContext& ctx, const Accessor& local_acc, TypeId target_type, TypeId holder) {
+  const auto local_member = ctx.local.btf->type(local_acc.type_id).members()[local_acc.index];
+  return fmt::format("field '{}' is {} locally but {} in {} [{}]", local_acc.name,
+                     type_display_name(*ctx.local.btf, local_member.type()), type_display_name(ctx.target, target_type),
+                     type_display_name(ctx.target, holder), holder);
+}
+
+// match_member through an index: the same answer as the scan, in the same order.
+bool match_indexed_member(MatchContext& ctx, const Accessor& local_acc, const MemberIndex& index, TypeId* next_id) {
+  const std::uint32_t first = index.find(local_acc.name);
+  if (first == MemberIndex::kNone) return false;
+  const TypeId local_type = ctx.local.btf->type(local_acc.type_id).members()[local_acc.index].type();
+  // A same-named member of the wrong type ends the search in the struct declaring it (and in the
+  // anonymous members below it), as the scan does; the scan of enclosing structs goes on.
+  std::vector<std::span<const std::uint32_t>> blocked;
+  for (std::uint32_t e = first; e != MemberIndex::kNone; e = index.entries[e].next_same_name) {
+    const auto& entry = index.entries[e];
+    const std::span<const std::uint32_t> path(index.paths.data() + entry.path_offset, entry.depth);
+    bool skip = false;
+    for (const auto& prefix : blocked)
+      if (std::equal(prefix.begin(), prefix.end(), path.begin())) skip = true;
+    if (skip) continue;
+    if (fields_compatible(*ctx.local.btf, local_type, ctx.target, entry.type)) {
+      for (const std::uint32_t i : path) push_raw(ctx.out, i);
+      ctx.out.bit_offset += entry.bit_offset;
+      ctx.out.accessors[ctx.out.length++] = {entry.holder, entry.index, local_acc.name};
+      *next_id = entry.type;
+      return true;
+    }
+    if (ctx.why) *ctx.why = incompatible_field(ctx, local_acc, entry.type, entry.holder);
+    blocked.push_back(path.first(entry.depth - 1));
+  }
+  return false;
+}
+
+// Member names hash well enough with FNV-1a, and it is cheap for short strings.
+std::uint32_t name_hash(std::string_view name) {
+  std::uint32_t h = 2166136261u;
+  for (const char c : name) h = (h ^ static_cast<unsigned char>(c)) * 16777619u;
+  return h;
+}
+
+void index_members(const Btf& btf, const Type& type, std::uint64_t base_bits, std::vector<std::uint32_t>& path,
+                   MemberIndex& index) {
+  if (path.size() >= kMaxSpecLength)
+    util::fail(std::errc::argument_list_too_long, "{} [{}]: anonymous members nest deeper than {} levels",
+               type_display_name(btf, type.id()), type.id(), kMaxSpecLength);
+  const auto members = type.members();
+  for (std::uint32_t i = 0; i < members.size(); ++i) {
+    const auto m = members[i];
+    path.push_back(i);
+    const std::string_view name = m.name();
+    if (name.empty()) {
+      const Type inner = btf.resolve(m.type());
+      if (inner.is_struct_or_union()) index_members(btf, inner, base_bits + m.bit_offset(), path, index);
+    } else {
+      index.entries.push_back({base_bits + m.bit_offset(), type.id(), m.type(), i,
+                               static_cast<std::uint32_t>(index.paths.size()), static_cast<std::uint32_t>(path.size()),
+                               MemberIndex::kNone, name});
+      index.paths.insert(index.paths.end(), path.begin(), path.end());
+    }
+    path.pop_back();
+  }
+}
 
 // Finds the member `local_acc` names in the struct/union `target_id`, descending into anonymous
 // members. On a match, `out` holds the path to it and `*next_id` its type.
@@ -64,6 +131,8 @@ bool match_member(MatchContext& ctx, const Accessor& local_acc, TypeId target_id
       *ctx.why = fmt::format("{} [{}] is not a struct or union", type_display_name(ctx.target, tt.id()), tt.id());
     return false;
   }
+  if (ctx.indexes && tt.vlen() >= kIndexedMemberCount)
+    return match_indexed_member(ctx, local_acc, ctx.indexes->member_index(ctx.target, tt), next_id);
   const auto members = tt.members();
   for (std::uint32_t i = 0; i < members.size(); ++i) {
     const auto m = members[i];
@@ -80,10 +149,7 @@ bool match_member(MatchContext& ctx, const Accessor& local_acc, TypeId target_id
         *next_id = m.type();
         return true;
       }
-      if (ctx.why)
-        *ctx.why = fmt::format(
-            "field '{}' is {} locally but {} in {} [{}]", name, type_display_name(*ctx.local.btf, local_member.type()),
-            type_display_name(ctx.target, m.type()), type_display_name(ctx.target, tt.id()), tt.id());
+      if (ctx.why) *ctx.why = incompatible_field(ctx, local_acc, m.type(), tt.id());
       ctx.out.bit_offset -= bits;
       --ctx.out.raw_length;
       return false;
@@ -170,7 +236,43 @@ void parse_access(const Btf& btf, TypeId root, std::string_view access, ReloKind
   }
 }
 
-bool match_spec(const AccessSpec& local, const Btf& target, TypeId candidate, AccessSpec& out, std::string* why) {
+MemberIndex MemberIndex::build(const Btf& btf, const Type& type) {
+  MemberIndex index;
+  std::vector<std::uint32_t> path;
+  index.entries.reserve(type.vlen());
+  index_members(btf, type, 0, path, index);
+  std::size_t capacity = 16;
+  while (capacity < index.entries.size() * 2) capacity <<= 1;
+  index.slots.assign(capacity, 0);
+  const std::size_t mask = capacity - 1;
+  for (std::uint32_t e = 0; e < index.entries.size(); ++e) {
+    const std::string_view name = index.entries[e].name;
+    for (std::size_t slot = name_hash(name) & mask;; slot = (slot + 1) & mask) {
+      if (index.slots[slot] == 0) {
+        index.slots[slot] = e + 1;
+        break;
+      }
+      std::uint32_t last = index.slots[slot] - 1;
+      if (index.entries[last].name != name) continue;
+      // A second member of that name (only malformed or hand-made BTF has one): chain it.
+      while (index.entries[last].next_same_name != kNone) last = index.entries[last].next_same_name;
+      index.entries[last].next_same_name = e;
+      break;
+    }
+  }
+  return index;
+}
+
+std::uint32_t MemberIndex::find(std::string_view name) const {
+  const std::size_t mask = slots.size() - 1;
+  for (std::size_t slot = name_hash(name) & mask;; slot = (slot + 1) & mask) {
+    if (slots[slot] == 0) return kNone;
+    if (entries[slots[slot] - 1].name == name) return slots[slot] - 1;
+  }
+}
+
+bool match_spec(const AccessSpec& local, const Btf& target, TypeId candidate, AccessSpec& out, std::string* why,
+                const MemberIndexSource* indexes) {
   reset(out, target, candidate, local.kind);
   if (is_type_kind(local.kind)) {
     const bool ok = local.kind == ReloKind::type_matches
@@ -203,7 +305,7 @@ bool match_spec(const AccessSpec& local, const Btf& target, TypeId candidate, Ac
     return false;
   }
 
-  MatchContext ctx{local, target, out, why};
+  MatchContext ctx{local, target, out, why, indexes};
   TypeId target_id = candidate;
   for (std::size_t i = 0; i < local.length; ++i) {
     const Accessor& acc = local.accessors[i];

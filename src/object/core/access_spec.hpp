@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "corebpf/btf.hpp"
 #include "corebpf/core.hpp"
@@ -37,6 +38,43 @@ struct AccessSpec {
   const Accessor& last() const { return accessors[length - 1]; }
 };
 
+// The named members of a struct or union, including those inside its anonymous members, by name:
+// kernel structs have hundreds of members, and a relocation would otherwise read the names of all
+// those before the one it wants. Built once per target type (Target::Cache keeps them).
+struct MemberIndex {
+  static constexpr std::uint32_t kNone = ~std::uint32_t{0};
+  struct Entry {
+    std::uint64_t bit_offset = 0;          // from the start of the indexed type
+    btf::TypeId holder = 0;                // the struct or union that declares the member
+    btf::TypeId type = 0;                  // the member's type
+    std::uint32_t index = 0;               // the member's index in `holder`
+    std::uint32_t path_offset = 0;         // member indexes from the indexed type down to it, in `paths`
+    std::uint32_t depth = 0;               // how many (1: a direct member)
+    std::uint32_t next_same_name = kNone;  // the next entry of the same name, in declaration order
+    std::string_view name;
+  };
+  std::vector<Entry> entries;
+  std::vector<std::uint32_t> paths;
+  // Open addressing over the first entry of each name: entry index + 1, 0 for an empty slot.
+  std::vector<std::uint32_t> slots;
+
+  // The first entry named `name`, or kNone.
+  std::uint32_t find(std::string_view name) const;
+
+  // Throws corebpf::Error when anonymous members nest deeper than kMaxSpecLength.
+  static MemberIndex build(const btf::Btf& btf, const btf::Type& type);
+};
+
+// Types with fewer members are scanned: an index would cost more than it saves.
+inline constexpr std::uint16_t kIndexedMemberCount = 16;
+
+// Where match_spec gets member indexes of a target's types from (null: it scans).
+class MemberIndexSource {
+ public:
+  virtual ~MemberIndexSource() = default;
+  virtual const MemberIndex& member_index(const btf::Btf& btf, const btf::Type& type) const = 0;
+};
+
 // Parses `access` ("0:1:2") for a relocation of `kind` rooted at `root`. Throws corebpf::Error
 // (without naming the relocation: the caller adds that) for a malformed access string or types.
 void parse_access(const btf::Btf& btf, btf::TypeId root, std::string_view access, ReloKind kind, AccessSpec& spec);
@@ -50,7 +88,7 @@ std::string format_spec(const AccessSpec& spec);
 // enumerator (with the reason in `*why` when `why` is not null). Throws corebpf::Error for
 // malformed or too deeply nested types.
 bool match_spec(const AccessSpec& local, const btf::Btf& target, btf::TypeId candidate, AccessSpec& out,
-                std::string* why);
+                std::string* why, const MemberIndexSource* indexes = nullptr);
 
 // Compatibility rules of the CO-RE reference. Each throws corebpf::Error on cyclic or malformed
 // types.

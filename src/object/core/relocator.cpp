@@ -238,6 +238,19 @@ struct EntryKeyHash {
   }
 };
 
+// Member indexes of one target BTF, from the Target's cache.
+class CachedMemberIndexes : public detail::MemberIndexSource {
+ public:
+  CachedMemberIndexes(Target::Cache& cache, std::uint32_t btf_index) : cache_(cache), btf_index_(btf_index) {}
+  const detail::MemberIndex& member_index(const Btf& btf, const Type& type) const override {
+    return cache_.member_index(btf_index_, btf, type);
+  }
+
+ private:
+  Target::Cache& cache_;
+  std::uint32_t btf_index_;
+};
+
 }  // namespace
 
 struct Relocator::State {
@@ -295,8 +308,9 @@ struct Relocator::State {
       const Btf& target_btf = target.btf_at(candidates[i].btf_index);
       try {
         std::string why;
+        const CachedMemberIndexes indexes(target.cache(), candidates[i].btf_index);
         o.matched = detail::match_spec(local_spec, target_btf, candidates[i].id, target_spec,
-                                       entry.no_match.empty() ? &why : nullptr);
+                                       entry.no_match.empty() ? &why : nullptr, &indexes);
         if (!o.matched) {
           if (entry.no_match.empty()) entry.no_match = why;
           continue;

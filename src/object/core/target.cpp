@@ -75,6 +75,12 @@ const std::vector<Btf>& Target::Cache::loaded_modules(const Btf& vmlinux) {
   return modules;
 }
 
+const detail::MemberIndex& Target::Cache::member_index(std::uint32_t btf_index, const Btf& btf, const btf::Type& type) {
+  const std::uint64_t key = (std::uint64_t{btf_index} << 32) | type.id();
+  if (auto it = member_indexes.find(key); it != member_indexes.end()) return it->second;
+  return member_indexes.emplace(key, detail::MemberIndex::build(btf, type)).first->second;
+}
+
 const std::vector<detail::Candidate>& Target::Cache::find(const Btf& vmlinux, std::string_view essential, Kind kind) {
   if (kind == Kind::Enum64) kind = Kind::Enum;
   key.assign(essential);

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "corebpf/core.hpp"
+#include "object/core/access_spec.hpp"
 
 namespace corebpf::core {
 
@@ -36,7 +37,11 @@ struct Target::Cache {
   std::unordered_map<std::string, std::vector<detail::Candidate>, detail::StringHash, std::equal_to<>> candidates;
   std::string key;  // reused lookup buffer
 
+  // Member indexes of large target structs and unions, by (btf index << 32 | type id).
+  std::unordered_map<std::uint64_t, detail::MemberIndex> member_indexes;
+
   const std::vector<btf::Btf>& loaded_modules(const btf::Btf& vmlinux);
+  const detail::MemberIndex& member_index(std::uint32_t btf_index, const btf::Btf& btf, const btf::Type& type);
   // Types of `kind` whose CO-RE essential name is `essential`: vmlinux's, or when vmlinux has
   // none, the modules' own types.
   const std::vector<detail::Candidate>& find(const btf::Btf& vmlinux, std::string_view essential, btf::Kind kind);

@@ -422,6 +422,46 @@ TEST(CoreAnonymous, MembersAreFoundThroughAnonymousStructsAndUnions) {
   expect_ok(f.run(anon, "0:0", ReloKind::field_byte_offset), 0, 20);
 }
 
+// Large structs are searched through an index of their members, small ones are scanned: both must
+// give the same answers, including the odd cases of hand-made BTF with a member name twice.
+//   target: struct big { union { struct blob x; int y; }; int x; struct blob z; int z; int pad... }
+// `x` inside the anonymous union has the wrong type, so the search goes on to the outer `x`; the
+// second `z` is in the same struct as the first, wrong one, so `z` is not found at all.
+class MemberSearch : public ::testing::TestWithParam<int> {};
+
+TEST_P(MemberSearch, IndexAndScanAgree) {
+  const int padding = GetParam();
+  Fixture f;
+  auto li = add_ints(f.local.w);
+  const TypeId big = f.local.w.add_struct("big", 12);
+  f.local.w.add_member("x", li.int_, 0);
+  f.local.w.add_member("y", li.int_, 32);
+  f.local.w.add_member("z", li.int_, 64);
+  auto ti = add_ints(f.target.w);
+  const TypeId blob = f.target.w.add_struct("blob", 4);
+  f.target.w.add_member("b", ti.int_, 0);
+  const TypeId anon = f.target.w.add_union("", 4);
+  f.target.w.add_member("x", blob, 0);
+  f.target.w.add_member("y", ti.int_, 0);
+  f.target.w.add_struct("big", 16 + 4 * padding);
+  f.target.w.add_member("", anon, 0);
+  f.target.w.add_member("x", ti.int_, 32);
+  f.target.w.add_member("z", blob, 64);
+  f.target.w.add_member("z", ti.int_, 96);
+  for (int i = 0; i < padding; ++i) f.target.w.add_member("pad" + std::to_string(i), ti.int_, 128 + 32 * i);
+  f.finish();
+  auto x = f.run(big, "0:0", ReloKind::field_byte_offset);
+  expect_ok(x, 0, 4);
+  auto y = f.run(big, "0:1", ReloKind::field_byte_offset);
+  expect_ok(y, 4, 0);
+  auto z = f.run(big, "0:2", ReloKind::field_byte_offset);
+  EXPECT_EQ(z.status, Status::poisoned);
+  EXPECT_NE(z.message.find("field 'z' is int locally but struct blob"), std::string::npos) << z.message;
+}
+
+// 0 padding members: 4 members, scanned; 20: 24 members, indexed.
+INSTANTIATE_TEST_SUITE_P(CoreFields, MemberSearch, ::testing::Values(0, 20));
+
 // Target bitfields (little endian), worked out with the CO-RE rule: start from the base type's
 // size at its alignment, double until one aligned load covers the field.
 //   a: unsigned int :3  at bit 0    -> load 4 @0,  lshift 64-3=61,      rshift 61
