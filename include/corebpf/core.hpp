@@ -186,8 +186,8 @@ struct ProgramRelocations {
 // but no BTF.
 std::vector<ProgramRelocations> relocate(ObjectSpec& object, const Target& target);
 
-// Throws corebpf::Error for the first failed relocation, naming the object, program, instruction,
-// kind, type and field.
+// Throws corebpf::Error for the first failed relocation of a program that will be loaded
+// (autoload), naming the object, program, instruction, kind, type and field.
 void check_relocations(const ObjectSpec& object, std::span<const ProgramRelocations> results);
 
 // The relocation that poisoned instruction `insn_index` of `program`, or null. When that code is

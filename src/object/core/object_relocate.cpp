@@ -41,6 +41,8 @@ std::vector<ProgramRelocations> relocate(ObjectSpec& object, const Target& targe
 
 void check_relocations(const ObjectSpec& object, std::span<const ProgramRelocations> results) {
   for (const auto& program : results) {
+    // A program that will not be loaded cannot fail the load (as with libbpf).
+    if (const auto* spec = object.find_program(program.name); spec != nullptr && !spec->autoload()) continue;
     for (const auto& r : program.relocations)
       if (r.status == Status::error)
         util::fail(std::errc::invalid_argument, "{}: CO-RE relocation failed: {}", object.source(),

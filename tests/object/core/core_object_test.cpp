@@ -297,6 +297,12 @@ TEST(CoreObject, AmbiguousCandidatesFailTheirRelocationOnly) {
   EXPECT_NE(message.find("insn #"), std::string::npos) << message;
   EXPECT_NE(message.find("struct dup"), std::string::npos) << message;
   EXPECT_NE(message.find("dup.y"), std::string::npos) << message;
+  // A program that will not be loaded does not fail the load.
+  auto object = ObjectSpec::open(core_object_path("core_ambiguous").string());
+  object.program("ambiguous").set_autoload(false);
+  const auto target = core::Target::from_file(core_object_path("core_kernel_ambiguous").string());
+  const auto results = core::relocate(object, target);
+  EXPECT_NO_THROW(core::check_relocations(object, results));
 }
 
 TEST(CoreObject, PoisonedInstructionsLeadBackToTheirRelocation) {
