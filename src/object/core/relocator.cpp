@@ -459,7 +459,7 @@ std::string type_display_name(const Btf& btf, TypeId id) {
   for (int depth = 0; depth < 32; ++depth) {
     const auto t = btf.try_type(id);
     if (!t) return fmt::format("{}<bad type id {}>{}", prefix, id, suffix);
-    if (t->is_void()) return prefix + "void" + suffix;
+    if (t->is_void()) return fmt::format("{}void{}", prefix, suffix);
     const std::string_view name = t->name().empty() ? std::string_view("(anon)") : t->name();
     switch (t->kind()) {
       case Kind::Struct:
@@ -472,7 +472,7 @@ std::string type_display_name(const Btf& btf, TypeId id) {
       case Kind::Fwd:
         return fmt::format("{}{} {}{}", prefix, t->kind_flag() ? "union" : "struct", name, suffix);
       case Kind::Ptr:
-        suffix = " *" + suffix;
+        suffix.insert(0, " *");
         id = t->type();
         continue;
       case Kind::Array:
@@ -492,12 +492,12 @@ std::string type_display_name(const Btf& btf, TypeId id) {
         id = t->type();
         continue;
       case Kind::FuncProto:
-        return prefix + "function" + suffix;
+        return fmt::format("{}function{}", prefix, suffix);
       default:
         return fmt::format("{}{}{}", prefix, name, suffix);
     }
   }
-  return prefix + "..." + suffix;
+  return fmt::format("{}...{}", prefix, suffix);
 }
 
 }  // namespace corebpf::core

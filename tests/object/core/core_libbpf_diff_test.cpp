@@ -106,8 +106,10 @@ std::size_t compare(const std::string& object_name, const std::string& btf) {
   std::size_t agreed = 0;
   bool libbpf_failed = false;
   for (const auto& [key, relo] : log.relocations) {
-    SCOPED_TRACE(object_name + " on " + btf + ": prog '" + key.first + "' relo #" + std::to_string(key.second) + " <" +
-                 relo.kind + ">");
+    std::ostringstream trace;
+    trace << object_name << " on " << btf << ": prog '" << key.first << "' relo #" << key.second << " <" << relo.kind
+          << ">";
+    SCOPED_TRACE(trace.str());
     if (!relo.insn) {
       // libbpf gave up on this relocation: corebpf must report an error for it too. Its
       // instruction is not in the log, so look for an error of this kind in the function.
