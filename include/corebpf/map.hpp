@@ -63,6 +63,23 @@ constexpr UpdateFlags operator|(UpdateFlags a, UpdateFlags b) noexcept {
 // one value slot for each. Read once per process; throws corebpf::Error if unreadable.
 std::uint32_t possible_cpus();
 
+// The whole contents of a map read in one go: `count` keys of key_size bytes back to back, and
+// their values of value_stride bytes (all CPUs' values for a per-CPU map) in the same order.
+struct MapEntries {
+  std::size_t count = 0;
+  std::uint32_t key_size = 0;
+  std::uint32_t value_stride = 0;
+  std::vector<std::byte> keys;
+  std::vector<std::byte> values;
+
+  std::span<const std::byte> key(std::size_t index) const noexcept {
+    return std::span(keys).subspan(index * key_size, key_size);
+  }
+  std::span<const std::byte> value(std::size_t index) const noexcept {
+    return std::span(values).subspan(index * value_stride, value_stride);
+  }
+};
+
 class Map {
  public:
   // BPF_MAP_CREATE. Throws corebpf::Error carrying the kernel's errno and naming the map.
@@ -106,9 +123,59 @@ class Map {
   // adopted a map before its BTF was attached, for instance).
   void refresh_info();
 
+  // ---- Element operations. The non-throwing try_* forms return 0 or an errno value (ENOENT for
+  // a missing key); the others throw corebpf::Error ("map 'counts': update: File exists (EEXIST)").
+  // Keys are key_size bytes, values value_stride() bytes; a wrong size throws EINVAL (try_*
+  // return EINVAL).
+
+  [[nodiscard]] int try_lookup(std::span<const std::byte> key, std::span<std::byte> value,
+                               std::uint64_t flags = 0) const noexcept;
+  [[nodiscard]] int try_update(std::span<const std::byte> key, std::span<const std::byte> value,
+                               UpdateFlags flags = UpdateFlags::any) const noexcept;
+  [[nodiscard]] int try_erase(std::span<const std::byte> key) const noexcept;
+
+  // False when the key is not in the map.
+  bool lookup(std::span<const std::byte> key, std::span<std::byte> value, std::uint64_t flags = 0) const;
+  std::optional<std::vector<std::byte>> lookup(std::span<const std::byte> key) const;
+  void update(std::span<const std::byte> key, std::span<const std::byte> value,
+              UpdateFlags flags = UpdateFlags::any) const;
+  // False when the key was not in the map.
+  bool erase(std::span<const std::byte> key) const;
+  // BPF_MAP_LOOKUP_AND_DELETE_ELEM with a key (hash maps, 5.14+); false when missing.
+  bool lookup_and_delete(std::span<const std::byte> key, std::span<std::byte> value) const;
+
+  // The key after `key` (the first key with an empty span) into `next`; false after the last.
+  bool next_key(std::span<const std::byte> key, std::span<std::byte> next) const;
+  // Every key at the time of the walk (a concurrently changing hash map may restart the walk
+  // from its start when the key it stood on was deleted; keys are never reported twice).
+  std::vector<std::vector<std::byte>> keys() const;
+
+  // ---- Queue and stack maps (no key).
+  void push(std::span<const std::byte> value, UpdateFlags flags = UpdateFlags::any) const;
+  // False when empty.
+  bool pop(std::span<std::byte> value) const;
+  bool peek(std::span<std::byte> value) const;
+
+  // ---- Maps of maps: slots hold inner maps; lookups give the inner map's id.
+  void set_inner(std::span<const std::byte> key, const Map& inner, UpdateFlags flags = UpdateFlags::any) const;
+  std::optional<std::uint32_t> inner_id(std::span<const std::byte> key) const;
+
+  // ---- Batches. `keys` holds `count` keys back to back, `values` their values (value_stride()
+  // each). Kernels without the batch commands for this map type (EINVAL/ENOTSUPP) are served
+  // element by element, with the same results.
+  void update_batch(std::span<const std::byte> keys, std::span<const std::byte> values,
+                    UpdateFlags flags = UpdateFlags::any) const;
+  // Deletes the keys; returns how many were deleted (missing keys are skipped, not errors).
+  std::size_t erase_batch(std::span<const std::byte> keys) const;
+  // The whole map; with `and_delete` the entries read are removed too (hash maps).
+  MapEntries lookup_batch(bool and_delete = false) const;
+
  private:
   Map(UniqueFd fd, MapInfo info) noexcept : fd_(std::move(fd)), info_(std::move(info)) {}
   [[noreturn]] void fail(int error, std::string_view operation) const;
+  int check_sizes(std::size_t key_bytes, std::size_t value_bytes) const noexcept;
+  void require_sizes(std::size_t key_bytes, std::size_t value_bytes, std::string_view operation) const;
+  MapEntries lookup_one_by_one(bool and_delete) const;
 
   UniqueFd fd_;
   MapInfo info_;
