@@ -1,5 +1,6 @@
 // corebpf::Map: creating, opening, pinning maps and their element operations.
 #include "corebpf/map.hpp"
+#include "corebpf/map_view.hpp"
 
 #include <sys/stat.h>
 #include <unistd.h>
@@ -474,6 +475,24 @@ MapEntries Map::lookup_one_by_one(bool and_delete) const {
     ++entries.count;
   }
   return entries;
+}
+
+// ---- Typed views.
+
+void detail::check_view_sizes(const Map& map, std::size_t key_size, std::size_t value_size, bool per_cpu) {
+  const char* kind = per_cpu ? "per-CPU view" : "typed view";
+  if (map.is_per_cpu() != per_cpu) {
+    util::fail(std::errc::invalid_argument, "map '{}': {}: the map is a {} map; use {}", map.name(), kind,
+               map_type_name(map.type()), per_cpu ? "MapView" : "PerCpuMapView");
+  }
+  if (key_size != map.key_size()) {
+    util::fail(std::errc::invalid_argument, "map '{}': {}: the key type is {} bytes, the map's keys are {} bytes",
+               map.name(), kind, key_size, map.key_size());
+  }
+  if (value_size != map.value_size()) {
+    util::fail(std::errc::invalid_argument, "map '{}': {}: the value type is {} bytes, the map's values are {} bytes",
+               map.name(), kind, value_size, map.value_size());
+  }
 }
 
 }  // namespace corebpf
