@@ -52,6 +52,12 @@ inline constexpr std::uint8_t kIntSigned = 1;
 inline constexpr std::uint8_t kIntChar = 2;
 inline constexpr std::uint8_t kIntBool = 4;
 
+// The name index is built in two parts, each on its first use, so type lookups (CO-RE, vmlinux.h
+// roots) never pay for indexing vmlinux's ~56k function names: `symbols` holds FUNC, VAR,
+// DATASEC and DECL_TAG names, `types` every other kind.
+enum class NameScope : std::uint8_t { types, symbols, all };
+NameScope name_scope(Kind kind) noexcept;
+
 enum class Linkage : std::uint32_t { static_ = 0, global = 1, extern_ = 2 };
 
 namespace detail {
@@ -108,11 +114,28 @@ class RecordRange {
     iterator(const detail::BtfData* data, const Raw* raw, bool kflag) : data_(data), raw_(raw), kflag_(kflag) {}
     Item operator*() const { return Item(data_, raw_, kflag_); }
     Item operator[](difference_type n) const { return Item(data_, raw_ + n, kflag_); }
-    iterator& operator++() { ++raw_; return *this; }
-    iterator operator++(int) { auto copy = *this; ++raw_; return copy; }
-    iterator& operator--() { --raw_; return *this; }
-    iterator& operator+=(difference_type n) { raw_ += n; return *this; }
-    iterator operator+(difference_type n) const { auto copy = *this; copy.raw_ += n; return copy; }
+    iterator& operator++() {
+      ++raw_;
+      return *this;
+    }
+    iterator operator++(int) {
+      auto copy = *this;
+      ++raw_;
+      return copy;
+    }
+    iterator& operator--() {
+      --raw_;
+      return *this;
+    }
+    iterator& operator+=(difference_type n) {
+      raw_ += n;
+      return *this;
+    }
+    iterator operator+(difference_type n) const {
+      auto copy = *this;
+      copy.raw_ += n;
+      return copy;
+    }
     difference_type operator-(const iterator& other) const { return raw_ - other.raw_; }
     bool operator==(const iterator& other) const { return raw_ == other.raw_; }
     auto operator<=>(const iterator& other) const { return raw_ <=> other.raw_; }
@@ -141,7 +164,8 @@ class RecordRange {
 // A member of a STRUCT or UNION.
 class Member {
  public:
-  Member(const detail::BtfData* data, const detail::RawMember* raw, bool kflag) : data_(data), raw_(raw), kflag_(kflag) {}
+  Member(const detail::BtfData* data, const detail::RawMember* raw, bool kflag)
+      : data_(data), raw_(raw), kflag_(kflag) {}
   std::string_view name() const { return detail::string_at(*data_, raw_->name_off); }
   std::uint32_t name_offset() const { return raw_->name_off; }
   TypeId type() const { return raw_->type; }
@@ -162,13 +186,16 @@ class Enumerator {
  public:
   // A 32-bit enumerator widens with its enum's signedness.
   Enumerator(const detail::BtfData* data, const detail::RawEnum* raw, bool is_signed)
-      : data_(data), name_off_(raw->name_off),
+      : data_(data),
+        name_off_(raw->name_off),
         bits_(is_signed ? static_cast<std::uint64_t>(static_cast<std::int64_t>(raw->val))
                         : static_cast<std::uint64_t>(static_cast<std::uint32_t>(raw->val))),
         is_signed_(is_signed) {}
   Enumerator(const detail::BtfData* data, const detail::RawEnum64* raw, bool is_signed)
-      : data_(data), name_off_(raw->name_off),
-        bits_((static_cast<std::uint64_t>(raw->val_hi32) << 32) | raw->val_lo32), is_signed_(is_signed) {}
+      : data_(data),
+        name_off_(raw->name_off),
+        bits_((static_cast<std::uint64_t>(raw->val_hi32) << 32) | raw->val_lo32),
+        is_signed_(is_signed) {}
   std::string_view name() const { return detail::string_at(*data_, name_off_); }
   std::uint32_t name_offset() const { return name_off_; }
   std::int64_t signed_value() const { return static_cast<std::int64_t>(bits_); }
@@ -233,8 +260,15 @@ class Enumerators {
     iterator() = default;
     iterator(const Enumerators* range, std::size_t i) : range_(range), i_(i) {}
     Enumerator operator*() const { return (*range_)[i_]; }
-    iterator& operator++() { ++i_; return *this; }
-    iterator operator++(int) { auto copy = *this; ++i_; return copy; }
+    iterator& operator++() {
+      ++i_;
+      return *this;
+    }
+    iterator operator++(int) {
+      auto copy = *this;
+      ++i_;
+      return copy;
+    }
     bool operator==(const iterator& other) const { return i_ == other.i_; }
 
    private:
@@ -351,14 +385,15 @@ class Btf {
   // nullptr-free variant: an empty optional when out of range.
   std::optional<Type> try_type(TypeId id) const noexcept;
 
-  // Exact-name lookup (of this BTF and its base). With `kind`, only types of that kind.
+  // Exact-name lookup (of this BTF and its base). With `kind`, only types of that kind (and only
+  // that kind's part of the name index is built).
   std::optional<Type> find(std::string_view name) const;
   std::optional<Type> find(std::string_view name, Kind kind) const;
   // Every type whose CO-RE essential name (the name up to a "___" suffix) equals `essential_name`,
   // in id order (base first).
-  std::vector<TypeId> find_all_essential(std::string_view essential_name) const;
+  std::vector<TypeId> find_all_essential(std::string_view essential_name, NameScope scope = NameScope::all) const;
   // Every type with exactly this name, in id order.
-  std::vector<TypeId> find_all(std::string_view name) const;
+  std::vector<TypeId> find_all(std::string_view name, NameScope scope = NameScope::all) const;
 
   // Skips typedefs and modifiers (const/volatile/restrict/type_tag).
   Type resolve(TypeId id) const;

@@ -100,8 +100,9 @@ std::string_view essential_prefix(const char* s, const char* section_end) noexce
 
 }  // namespace
 
-const NameIndex& name_index(const BtfData& data) {
-  std::call_once(data.name_index_once, [&data] {
+const NameIndex& name_index(const BtfData& data, NameScope scope) {
+  const std::size_t part = scope == NameScope::symbols ? 1 : 0;
+  std::call_once(data.name_index_once[part], [&data, scope, part] {
     const std::size_t count = data.type_offsets.size();
     // Hash first (sequential reads), then insert with prefetching: the table is larger than the
     // cache and the inserts are random, so overlapping their misses is most of the speed.
@@ -109,14 +110,14 @@ const NameIndex& name_index(const BtfData& data) {
     entries.reserve(count);
     for (std::size_t i = 0; i < count; ++i) {
       const auto* raw = reinterpret_cast<const RawType*>(data.types + data.type_offsets[i]);
-      if (raw->name_off == 0) continue;
+      if (raw->name_off == 0 || name_scope(static_cast<Kind>((raw->info >> 24) & 0x1f)) != scope) continue;
       const std::uint32_t hash =
           name_hash(essential_prefix(string_pointer(data, raw->name_off), strings_end(data, raw->name_off)));
       entries.push_back((std::uint64_t{hash} << 32) | (data.first_id + static_cast<TypeId>(i)));
     }
     std::size_t capacity = 16;
     while (capacity < entries.size() * 2) capacity <<= 1;
-    auto& index = data.name_index;
+    auto& index = data.name_index[part];
     index.slots.assign(capacity, 0);
     index.mask = capacity - 1;
     constexpr std::size_t kAhead = 16;
@@ -127,7 +128,7 @@ const NameIndex& name_index(const BtfData& data) {
       index.slots[slot] = entries[k];
     }
   });
-  return data.name_index;
+  return data.name_index[part];
 }
 
 }  // namespace detail
@@ -139,8 +140,8 @@ using detail::BtfData;
 // Calls `visit(id)` for every type of `data` (not its base) whose essential name is `key`, in
 // probe order; stops early when `visit` returns true.
 template <typename Visit>
-bool visit_essential(const BtfData& data, std::string_view key, Visit&& visit) {
-  const auto& index = detail::name_index(data);
+bool visit_essential(const BtfData& data, NameScope scope, std::string_view key, Visit&& visit) {
+  const auto& index = detail::name_index(data, scope);
   const std::uint32_t hash = detail::name_hash(key);
   for (std::size_t slot = hash & index.mask;; slot = (slot + 1) & index.mask) {
     const std::uint64_t entry = index.slots[slot];
@@ -154,9 +155,10 @@ bool visit_essential(const BtfData& data, std::string_view key, Visit&& visit) {
 
 // Base chain first, so results come out in id order across split BTF.
 template <typename Visit>
-void visit_chain(const BtfData& data, std::string_view key, Visit&& visit) {
-  if (data.base) visit_chain(*data.base, key, visit);
-  visit_essential(data, key, visit);
+void visit_chain(const BtfData& data, NameScope scope, std::string_view key, Visit&& visit) {
+  if (data.base) visit_chain(*data.base, scope, key, visit);
+  if (scope != NameScope::symbols) visit_essential(data, NameScope::types, key, visit);
+  if (scope != NameScope::types) visit_essential(data, NameScope::symbols, key, visit);
 }
 
 constexpr int kMaxChain = 64;  // deeper typedef/modifier/array chains are malformed or cyclic
@@ -172,6 +174,18 @@ std::string_view kind_name(Kind kind) noexcept {
 }
 
 Endian native_endian() noexcept { return std::endian::native == std::endian::little ? Endian::little : Endian::big; }
+
+NameScope name_scope(Kind kind) noexcept {
+  switch (kind) {
+    case Kind::Func:
+    case Kind::Var:
+    case Kind::Datasec:
+    case Kind::DeclTag:
+      return NameScope::symbols;
+    default:
+      return NameScope::types;
+  }
+}
 
 std::string_view essential_name(std::string_view name) noexcept {
   const auto pos = name.find("___");
@@ -284,7 +298,7 @@ Type Btf::type(TypeId id) const {
 
 std::optional<Type> Btf::find(std::string_view name) const {
   std::optional<Type> found;
-  visit_chain(*data_, essential_name(name), [&](TypeId id) {
+  visit_chain(*data_, NameScope::all, essential_name(name), [&](TypeId id) {
     auto t = type(id);
     if (t.name() != name) return false;
     if (!found || id < found->id()) found = t;
@@ -295,7 +309,7 @@ std::optional<Type> Btf::find(std::string_view name) const {
 
 std::optional<Type> Btf::find(std::string_view name, Kind kind) const {
   std::optional<Type> found;
-  visit_chain(*data_, essential_name(name), [&](TypeId id) {
+  visit_chain(*data_, name_scope(kind), essential_name(name), [&](TypeId id) {
     auto t = type(id);
     if (t.kind() != kind || t.name() != name) return false;
     if (!found || id < found->id()) found = t;
@@ -304,9 +318,9 @@ std::optional<Type> Btf::find(std::string_view name, Kind kind) const {
   return found;
 }
 
-std::vector<TypeId> Btf::find_all_essential(std::string_view key) const {
+std::vector<TypeId> Btf::find_all_essential(std::string_view key, NameScope scope) const {
   std::vector<TypeId> ids;
-  visit_chain(*data_, key, [&](TypeId id) {
+  visit_chain(*data_, scope, key, [&](TypeId id) {
     ids.push_back(id);
     return false;
   });
@@ -314,9 +328,9 @@ std::vector<TypeId> Btf::find_all_essential(std::string_view key) const {
   return ids;
 }
 
-std::vector<TypeId> Btf::find_all(std::string_view name) const {
+std::vector<TypeId> Btf::find_all(std::string_view name, NameScope scope) const {
   std::vector<TypeId> ids;
-  visit_chain(*data_, essential_name(name), [&](TypeId id) {
+  visit_chain(*data_, scope, essential_name(name), [&](TypeId id) {
     if (type(id).name() == name) ids.push_back(id);
     return false;
   });

@@ -96,8 +96,9 @@ struct BtfData {
   OffsetTable type_offsets;  // [id - first_id] -> byte offset into `types`
   std::uint32_t pointer_size = 8;
 
-  mutable std::once_flag name_index_once;
-  mutable NameIndex name_index;
+  // One index per NameScope part (types, symbols), each built on its first lookup.
+  mutable std::once_flag name_index_once[2];
+  mutable NameIndex name_index[2];
   mutable std::once_flag decl_tag_once;
   mutable std::vector<std::pair<TypeId, TypeId>> decl_tag_index;  // (annotated id, tag id), sorted
 
@@ -107,7 +108,8 @@ struct BtfData {
 };
 
 std::uint32_t name_hash(std::string_view name) noexcept;
-const NameIndex& name_index(const BtfData& data);
+// `scope` is NameScope::types or NameScope::symbols.
+const NameIndex& name_index(const BtfData& data, NameScope scope);
 
 // Parses and validates `blob` (raw BTF, either byte order). Throws corebpf::Error naming the
 // source, the type id and the byte offset of the first problem found.

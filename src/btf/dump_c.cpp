@@ -780,7 +780,7 @@ void CDumper::emit_top_level(TypeId id) {
 
 void CDumper::emit_root(std::string_view name) {
   bool found = false;
-  for (TypeId id : btf_.find_all(name)) {
+  for (TypeId id : btf_.find_all(name, btf::NameScope::types)) {
     const Type t = type_(id);
     switch (t.kind()) {
       case Kind::Struct:

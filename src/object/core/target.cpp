@@ -93,7 +93,8 @@ const std::vector<detail::Candidate>& Target::Cache::find(const Btf& vmlinux, st
   // and shared by all its flavors; the exact CO-RE name is checked here.
   const std::string_view index_key = btf::essential_name(essential);
   auto collect = [&](const Btf& btf, std::uint32_t index) {
-    for (const btf::TypeId id : btf.find_all_essential(index_key)) {
+    // CO-RE candidates are types, never functions or variables: only that part of the index.
+    for (const btf::TypeId id : btf.find_all_essential(index_key, btf::NameScope::types)) {
       if (id < btf.first_id()) continue;  // a module's base types are vmlinux's, searched already
       const auto t = btf.type(id);
       if (!detail::same_core_kind(t.kind(), kind)) continue;
