@@ -1,0 +1,45 @@
+// What the running kernel supports, probed by loading tiny BTF blobs, programs and maps. Each
+// answer is computed once per process (thread-safe) and cached. Probes need the privileges a
+// load needs; without them every probe answers false.
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+
+#include "corebpf/object_spec.hpp"
+
+namespace corebpf::kernel {
+
+// BTF features an older kernel's BTF_BTF_LOAD rejects; the loader sanitizes them away.
+enum class BtfFeature : std::uint8_t {
+  func,         // FUNC and FUNC_PROTO (4.20)
+  datasec,      // VAR and DATASEC (5.2)
+  float_,       // FLOAT (5.13)
+  decl_tag,     // DECL_TAG (5.16)
+  type_tag,     // TYPE_TAG (5.17)
+  enum64,       // ENUM64 (6.0)
+  func_global,  // FUNC with global linkage (5.6)
+};
+std::string_view btf_feature_name(BtfFeature feature) noexcept;
+
+bool has_btf_feature(BtfFeature feature);
+bool has_program_type(ProgramType type);
+bool has_map_type(MapType type);
+// Whether programs of `type` may call helper `helper_id` (enum bpf_func_id).
+bool has_helper(ProgramType type, std::uint32_t helper_id);
+
+// BPF_F_MMAPABLE on array maps (5.5): global data becomes a live view.
+bool has_mmapable_arrays();
+// bpf_get_attach_cookie (5.15).
+bool has_bpf_cookie();
+// Whether the kernel still charges BPF memory to RLIMIT_MEMLOCK (before 5.11's memcg accounting),
+// so a loader must raise that limit.
+bool charges_memlock();
+// BPF_LINK_CREATE exists (5.7): links instead of legacy attach.
+bool has_bpf_link();
+
+// Lifts RLIMIT_MEMLOCK to infinity when charges_memlock() says it matters; once per process.
+// Throws corebpf::Error when the kernel charges memlock and the limit cannot be raised.
+void raise_memlock_if_needed();
+
+}  // namespace corebpf::kernel

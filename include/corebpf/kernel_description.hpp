@@ -1,0 +1,47 @@
+// The running kernel as the loader and extern resolution see it: version (with the distribution
+// quirks), kconfig, kallsyms, vmlinux and module BTF. Read once per process and shared.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "corebpf/object_spec.hpp"
+
+namespace corebpf::kernel {
+
+// KERNEL_VERSION(major, minor, patch) with the patch level clamped to 255, as the kernel's own
+// LINUX_VERSION_CODE does.
+std::uint32_t version_code(std::uint32_t major, std::uint32_t minor, std::uint32_t patch) noexcept;
+
+// The running kernel's LINUX_VERSION_CODE from the texts the kernel gives: `release` (uname -r),
+// `proc_version` (/proc/version) and `version_signature` (Ubuntu's /proc/version_signature,
+// empty elsewhere). Ubuntu's signature ends with the upstream version ("Ubuntu 5.4.0-104.118-generic
+// 5.4.166"); Debian's release always reads "x.y.0" and the real patch level is in /proc/version
+// ("... Debian 6.1.192-2 ..."). Throws corebpf::Error when no version can be read.
+std::uint32_t parse_version_code(std::string_view release, std::string_view proc_version,
+                                 std::string_view version_signature);
+
+// The running kernel's LINUX_VERSION_CODE (cached).
+std::uint32_t running_kernel_version();
+
+// A kernel config file's CONFIG_* settings: "CONFIG_X=value" lines as written (y, m, a number, a
+// quoted string) and "# CONFIG_X is not set" lines as "n". Anything else is ignored.
+std::map<std::string, std::string, std::less<>> parse_kconfig(std::string_view text);
+
+// The running kernel's config: /proc/config.gz, else /boot/config-<release>. Empty when neither
+// exists (weak kconfig externs then stay zero; strong ones fail to resolve by name).
+const std::map<std::string, std::string, std::less<>>& running_kconfig();
+
+// An address from /proc/kallsyms (parsed on first use, then indexed); empty when unknown or when
+// the kernel hides addresses (they read as zero without CAP_SYSLOG).
+std::optional<std::uint64_t> kallsyms_address(std::string_view symbol);
+
+// The running kernel for ObjectSpec::resolve_externs and the loader: read once per process
+// (thread-safe) and shared. `with_modules` also loads every module's BTF from /sys/kernel/btf
+// (only needed for typed ksyms and kfuncs that vmlinux lacks).
+const KernelDescription& running_kernel_description(bool with_modules = false);
+
+}  // namespace corebpf::kernel

@@ -1,0 +1,348 @@
+// Feature probes: each loads the smallest thing that exercises one feature and remembers the
+// answer for the life of the process.
+#include "corebpf/features.hpp"
+
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <array>
+#include <atomic>
+#include <cerrno>
+#include <cstring>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <utility>
+
+#include "corebpf/btf_writer.hpp"
+#include "corebpf/kernel_description.hpp"
+#include "kernel/bpf_syscall.hpp"
+#include "kernel/prog_load.hpp"
+#include "util/error_format.hpp"
+#include "util/log_format.hpp"
+
+namespace corebpf::kernel {
+namespace {
+
+// A thread-safe memo of probe answers by key.
+template <typename Key>
+class ProbeCache {
+ public:
+  bool get(const Key& key, const std::function<bool()>& probe) {
+    {
+      std::lock_guard lock(mutex_);
+      if (auto it = answers_.find(key); it != answers_.end()) return it->second;
+    }
+    // Probes run outside the lock: two threads may both probe once, with the same answer.
+    const bool answer = probe();
+    std::lock_guard lock(mutex_);
+    answers_.emplace(key, answer);
+    return answer;
+  }
+
+ private:
+  std::mutex mutex_;
+  std::map<Key, bool> answers_;
+};
+
+bpf_attr zeroed_attr() {
+  bpf_attr attr;
+  std::memset(&attr, 0, sizeof(attr));
+  return attr;
+}
+
+constexpr std::array<Insn, 2> kReturnZero = {
+    Insn{Insn::kAlu64 | Insn::kMov | Insn::kK, 0, 0, 0},
+    Insn{Insn::kJmp | Insn::kExit, 0, 0, 0},
+};
+
+bool btf_loads(const btf::BtfWriter& writer) {
+  const auto raw = writer.serialize();
+  return static_cast<bool>(detail::load_btf(raw, false).fd);
+}
+
+bool probe_btf(BtfFeature feature) {
+  btf::BtfWriter writer;
+  const auto int_type = writer.add_int("int", 4, btf::kIntSigned);
+  switch (feature) {
+    case BtfFeature::func: {
+      const auto proto = writer.add_func_proto(int_type);
+      writer.add_func("probe", proto, btf::Linkage::static_);
+      break;
+    }
+    case BtfFeature::func_global: {
+      const auto proto = writer.add_func_proto(int_type);
+      writer.add_param("x", int_type);
+      writer.add_func("probe", proto, btf::Linkage::global);
+      break;
+    }
+    case BtfFeature::datasec: {
+      const auto var = writer.add_var("probe", int_type, btf::Linkage::static_);
+      writer.add_datasec(".data", 4);
+      writer.add_datasec_var(var, 0, 4);
+      break;
+    }
+    case BtfFeature::float_:
+      writer.add_float("float", 4);
+      break;
+    case BtfFeature::decl_tag: {
+      const auto tagged = writer.add_struct("probe", 4);
+      writer.add_member("x", int_type, 0);
+      writer.add_decl_tag("tag", tagged, -1);
+      break;
+    }
+    case BtfFeature::type_tag: {
+      const auto tag = writer.add_type_tag("tag", int_type);
+      writer.add_ptr(tag);
+      break;
+    }
+    case BtfFeature::enum64:
+      writer.add_enum64("probe", 8);
+      writer.add_enumerator("PROBE", 1);
+      break;
+  }
+  return btf_loads(writer);
+}
+
+// Types whose load the kernel refuses without an expected attach type.
+std::optional<AttachType> probe_attach_type(ProgramType type) {
+  switch (type) {
+    case ProgramType::cgroup_sock_addr:
+      return AttachType::cgroup_inet4_connect;
+    case ProgramType::cgroup_sockopt:
+      return AttachType::cgroup_getsockopt;
+    case ProgramType::sk_lookup:
+      return AttachType::sk_lookup;
+    case ProgramType::netfilter:
+      return AttachType::netfilter;
+    default:
+      return std::nullopt;
+  }
+}
+
+detail::LoadOutcome load_probe(ProgramType type, std::span<const Insn> insns, std::uint32_t log_level) {
+  detail::ProgramLoadRequest request;
+  request.type = type;
+  request.insns = insns;
+  request.name = "probe";
+  request.expected_attach_type = probe_attach_type(type);
+  request.kernel_version = running_kernel_version();
+  request.log_level = log_level;
+  return detail::load_program(request);
+}
+
+bool probe_program_type(ProgramType type) {
+  if (type == ProgramType::unspec) return false;
+  const auto outcome = load_probe(type, kReturnZero, 1);
+  if (outcome.fd) return true;
+  // Types that need an attach target (tracing, ext, lsm, struct_ops) fail in the verifier, which
+  // writes a log; a type the kernel does not know fails before the verifier, with no log.
+  return !outcome.log.empty();
+}
+
+bool probe_helper(ProgramType type, std::uint32_t helper_id) {
+  const std::array<Insn, 3> call = {
+      Insn{Insn::kJmp | Insn::kCall, 0, 0, static_cast<std::int32_t>(helper_id)},
+      Insn{Insn::kAlu64 | Insn::kMov | Insn::kK, 0, 0, 0},
+      Insn{Insn::kJmp | Insn::kExit, 0, 0, 0},
+  };
+  const auto outcome = load_probe(type, call, 1);
+  if (outcome.fd) return true;
+  if (outcome.log.empty()) return false;  // the program type itself is unknown
+  // Rejections for other reasons (arguments the call lacks) mean the helper exists.
+  return outcome.log.find("invalid func ") == std::string::npos &&
+         outcome.log.find("unknown func ") == std::string::npos &&
+         outcome.log.find("cannot use helper") == std::string::npos &&
+         outcome.log.find("cannot call GPL-restricted") == std::string::npos;
+}
+
+UniqueFd create_probe_map(MapType type, std::uint32_t key_size, std::uint32_t value_size, std::uint32_t max_entries,
+                          std::uint32_t flags = 0, int inner_fd = -1, int btf_fd = -1, std::uint32_t btf_key = 0,
+                          std::uint32_t btf_value = 0) {
+  bpf_attr attr = zeroed_attr();
+  attr.map_type = static_cast<std::uint32_t>(type);
+  attr.key_size = key_size;
+  attr.value_size = value_size;
+  attr.max_entries = max_entries;
+  attr.map_flags = flags;
+  if (inner_fd >= 0) attr.inner_map_fd = static_cast<std::uint32_t>(inner_fd);
+  if (btf_fd >= 0) {
+    attr.btf_fd = static_cast<std::uint32_t>(btf_fd);
+    attr.btf_key_type_id = btf_key;
+    attr.btf_value_type_id = btf_value;
+  }
+  const long fd = detail::bpf_call(BPF_MAP_CREATE, attr);
+  return UniqueFd(fd >= 0 ? static_cast<int>(fd) : -1);
+}
+
+bool probe_map_type(MapType type) {
+  const auto page = static_cast<std::uint32_t>(::sysconf(_SC_PAGESIZE));
+  switch (type) {
+    case MapType::unspec:
+      return false;
+    case MapType::hash:
+    case MapType::array:
+    case MapType::percpu_hash:
+    case MapType::percpu_array:
+    case MapType::lru_hash:
+    case MapType::lru_percpu_hash:
+    case MapType::prog_array:
+    case MapType::perf_event_array:
+    case MapType::cgroup_array:
+    case MapType::devmap:
+    case MapType::devmap_hash:
+    case MapType::sockmap:
+    case MapType::sockhash:
+    case MapType::cpumap:
+    case MapType::xskmap:
+    case MapType::reuseport_sockarray:
+      return static_cast<bool>(create_probe_map(type, 4, 4, 1));
+    case MapType::stack_trace:
+      return static_cast<bool>(create_probe_map(type, 4, 8, 1));
+    case MapType::lpm_trie:
+      return static_cast<bool>(create_probe_map(type, 8, 4, 1, BPF_F_NO_PREALLOC));
+    case MapType::array_of_maps:
+    case MapType::hash_of_maps: {
+      const UniqueFd inner = create_probe_map(MapType::array, 4, 4, 1);
+      return inner && create_probe_map(type, 4, 4, 1, 0, inner.get());
+    }
+    case MapType::cgroup_storage:
+    case MapType::percpu_cgroup_storage:
+      return static_cast<bool>(create_probe_map(type, sizeof(bpf_cgroup_storage_key), 4, 0));
+    case MapType::queue:
+    case MapType::stack:
+      return static_cast<bool>(create_probe_map(type, 0, 4, 1));
+    case MapType::bloom_filter:
+      return static_cast<bool>(create_probe_map(type, 0, 4, 1));
+    case MapType::ringbuf:
+    case MapType::user_ringbuf:
+      return static_cast<bool>(create_probe_map(type, 0, 0, page));
+    case MapType::arena:
+      return static_cast<bool>(create_probe_map(type, 0, 0, 1, BPF_F_MMAPABLE));
+    case MapType::sk_storage:
+    case MapType::inode_storage:
+    case MapType::task_storage:
+    case MapType::cgrp_storage: {
+      // Local storage maps need BTF for their value (to find spin locks).
+      btf::BtfWriter writer;
+      const auto int_type = writer.add_int("int", 4, btf::kIntSigned);
+      const auto value = writer.add_struct("probe_value", 4);
+      writer.add_member("x", int_type, 0);
+      const auto btf = detail::load_btf(writer.serialize(), false);
+      if (!btf.fd) return false;
+      return static_cast<bool>(create_probe_map(type, 4, 4, 0, BPF_F_NO_PREALLOC, -1, btf.fd.get(), int_type, value));
+    }
+    case MapType::struct_ops: {
+      // Creating one needs a real struct_ops type; the kernel's BTF lists them when supported.
+      const auto& kernel = running_kernel_description();
+      return kernel.vmlinux_btf && kernel.vmlinux_btf->find("bpf_struct_ops_tcp_congestion_ops", btf::Kind::Struct);
+    }
+  }
+  return false;
+}
+
+// In a child process, so the parent's limit is never lowered even for a moment: with
+// RLIMIT_MEMLOCK at 0, a map can only be created when the kernel does not charge memlock.
+bool probe_charges_memlock() {
+  const pid_t child = ::fork();
+  if (child < 0) return true;  // cannot tell: assume the older, stricter accounting
+  if (child == 0) {
+    rlimit zero{0, 0};
+    if (::setrlimit(RLIMIT_MEMLOCK, &zero) != 0) ::_exit(2);
+    bpf_attr attr = zeroed_attr();
+    attr.map_type = BPF_MAP_TYPE_ARRAY;
+    attr.key_size = 4;
+    attr.value_size = 4;
+    attr.max_entries = 1;
+    const long fd = detail::bpf_call(BPF_MAP_CREATE, attr);
+    ::_exit(fd >= 0 ? 0 : (errno == EPERM ? 1 : 2));
+  }
+  int status = 0;
+  while (::waitpid(child, &status, 0) < 0 && errno == EINTR) {
+  }
+  return !(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
+}  // namespace
+
+std::string_view btf_feature_name(BtfFeature feature) noexcept {
+  switch (feature) {
+    case BtfFeature::func:
+      return "BTF FUNC/FUNC_PROTO";
+    case BtfFeature::datasec:
+      return "BTF VAR/DATASEC";
+    case BtfFeature::float_:
+      return "BTF FLOAT";
+    case BtfFeature::decl_tag:
+      return "BTF DECL_TAG";
+    case BtfFeature::type_tag:
+      return "BTF TYPE_TAG";
+    case BtfFeature::enum64:
+      return "BTF ENUM64";
+    case BtfFeature::func_global:
+      return "BTF global FUNC";
+  }
+  return "BTF feature";
+}
+
+bool has_btf_feature(BtfFeature feature) {
+  static ProbeCache<BtfFeature> cache;
+  return cache.get(feature, [feature] { return probe_btf(feature); });
+}
+
+bool has_program_type(ProgramType type) {
+  static ProbeCache<ProgramType> cache;
+  return cache.get(type, [type] { return probe_program_type(type); });
+}
+
+bool has_map_type(MapType type) {
+  static ProbeCache<MapType> cache;
+  return cache.get(type, [type] { return probe_map_type(type); });
+}
+
+bool has_helper(ProgramType type, std::uint32_t helper_id) {
+  static ProbeCache<std::pair<ProgramType, std::uint32_t>> cache;
+  return cache.get({type, helper_id}, [type, helper_id] { return probe_helper(type, helper_id); });
+}
+
+bool has_mmapable_arrays() {
+  static const bool answer = static_cast<bool>(create_probe_map(MapType::array, 4, 4, 1, BPF_F_MMAPABLE));
+  return answer;
+}
+
+bool has_bpf_cookie() {
+  static const bool answer = has_helper(ProgramType::tracepoint, BPF_FUNC_get_attach_cookie);
+  return answer;
+}
+
+bool charges_memlock() {
+  static const bool answer = probe_charges_memlock();
+  return answer;
+}
+
+bool has_bpf_link() {
+  static const bool answer = [] {
+    bpf_attr attr = zeroed_attr();
+    attr.link_create.prog_fd = static_cast<std::uint32_t>(-1);
+    attr.link_create.target_fd = static_cast<std::uint32_t>(-1);
+    // A known command checks its fds (EBADF); an unknown one is EINVAL.
+    return detail::bpf_call(BPF_LINK_CREATE, attr) < 0 && errno == EBADF;
+  }();
+  return answer;
+}
+
+void raise_memlock_if_needed() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    rlimit current{};
+    if (::getrlimit(RLIMIT_MEMLOCK, &current) == 0 && current.rlim_cur == RLIM_INFINITY) return;
+    if (!charges_memlock()) return;
+    rlimit unlimited{RLIM_INFINITY, RLIM_INFINITY};
+    if (::setrlimit(RLIMIT_MEMLOCK, &unlimited) != 0)
+      util::fail_errno("this kernel charges BPF memory to RLIMIT_MEMLOCK and raising that limit failed");
+    util::log(LogLevel::debug, "raised RLIMIT_MEMLOCK to unlimited: this kernel charges BPF memory to it");
+  });
+}
+
+}  // namespace corebpf::kernel

@@ -1,0 +1,208 @@
+// The running kernel's version, config, symbols and BTF, read once per process.
+#include "corebpf/kernel_description.hpp"
+
+#include <sys/utsname.h>
+
+#include <algorithm>
+#include <charconv>
+#include <filesystem>
+#include <fstream>
+#include <mutex>
+#include <sstream>
+#include <unordered_map>
+
+#include "corebpf/features.hpp"
+#include "util/decompress.hpp"
+#include "util/error_format.hpp"
+#include "util/file_bytes.hpp"
+#include "util/log_format.hpp"
+
+namespace corebpf::kernel {
+namespace {
+
+// /proc files report size 0, so they are read as streams, not mapped.
+std::string read_text_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return {};
+  std::ostringstream text;
+  text << in.rdbuf();
+  return std::move(text).str();
+}
+
+// "6.1.76-1..." -> {6, 1, 76}; missing parts are 0. Empty when `text` does not start with a digit.
+std::optional<std::array<std::uint32_t, 3>> leading_version(std::string_view text) {
+  std::array<std::uint32_t, 3> parts{};
+  std::size_t part = 0;
+  const char* p = text.data();
+  const char* end = text.data() + text.size();
+  if (p == end || *p < '0' || *p > '9') return std::nullopt;
+  while (part < parts.size()) {
+    auto [next, ec] = std::from_chars(p, end, parts[part]);
+    if (ec != std::errc()) break;
+    ++part;
+    p = next;
+    if (p == end || *p != '.' || part == parts.size()) break;
+    ++p;
+  }
+  if (part < 2) return std::nullopt;
+  return parts;
+}
+
+std::string_view trim(std::string_view text) {
+  while (!text.empty() && (text.front() == ' ' || text.front() == '\t' || text.front() == '\r')) text.remove_prefix(1);
+  while (!text.empty() && (text.back() == ' ' || text.back() == '\t' || text.back() == '\r' || text.back() == '\n'))
+    text.remove_suffix(1);
+  return text;
+}
+
+std::string uname_release() {
+  utsname names{};
+  if (::uname(&names) != 0) util::fail_errno("uname");
+  return names.release;
+}
+
+struct Kallsyms {
+  std::once_flag parsed;
+  std::unordered_map<std::string, std::uint64_t> addresses;
+};
+
+Kallsyms& kallsyms() {
+  static Kallsyms table;
+  std::call_once(table.parsed, [] {
+    std::ifstream in("/proc/kallsyms");
+    std::string line;
+    while (std::getline(in, line)) {
+      // "ffffffff81000000 T _text [module]"
+      const std::string_view view(line);
+      const auto first_space = view.find(' ');
+      if (first_space == std::string_view::npos || first_space + 3 > view.size()) continue;
+      std::uint64_t address = 0;
+      auto [end, ec] = std::from_chars(view.data(), view.data() + first_space, address, 16);
+      if (ec != std::errc() || address == 0) continue;
+      std::string_view name = view.substr(first_space + 3);
+      name = name.substr(0, name.find_first_of(" \t"));
+      table.addresses.emplace(std::string(name), address);
+    }
+    util::log(LogLevel::debug, "/proc/kallsyms: {} symbols with addresses", table.addresses.size());
+  });
+  return table;
+}
+
+KernelDescription describe_running_kernel(bool with_modules) {
+  KernelDescription description;
+  description.kconfig = running_kconfig();
+  description.kernel_version = running_kernel_version();
+  // Syscalls go through pt_regs wrappers named with the architecture's prefix (4.17+ on x86).
+  description.has_syscall_wrapper = kallsyms_address("__x64_sys_bpf").has_value() ||
+                                    kallsyms_address("__arm64_sys_bpf").has_value() ||
+                                    kallsyms_address("__s390x_sys_bpf").has_value();
+  description.has_bpf_cookie = has_bpf_cookie();
+  description.kallsyms = [](std::string_view symbol) { return kallsyms_address(symbol); };
+  if (std::filesystem::exists("/sys/kernel/btf/vmlinux")) {
+    description.vmlinux_btf = btf::Btf::load_vmlinux();
+    if (with_modules) {
+      std::error_code ec;
+      for (const auto& entry : std::filesystem::directory_iterator("/sys/kernel/btf", ec)) {
+        if (entry.path().filename() == "vmlinux") continue;
+        btf::LoadOptions split;
+        split.base = &*description.vmlinux_btf;
+        description.module_btfs.push_back(btf::Btf::load(entry.path().string(), split));
+      }
+    }
+  }
+  return description;
+}
+
+}  // namespace
+
+std::uint32_t version_code(std::uint32_t major, std::uint32_t minor, std::uint32_t patch) noexcept {
+  return (major << 16) + (minor << 8) + std::min<std::uint32_t>(patch, 255);
+}
+
+std::uint32_t parse_version_code(std::string_view release, std::string_view proc_version,
+                                 std::string_view version_signature) {
+  // Ubuntu: "Ubuntu 5.4.0-104.118-generic 5.4.166": the last word is upstream's version.
+  version_signature = trim(version_signature);
+  if (!version_signature.empty()) {
+    const auto last_space = version_signature.rfind(' ');
+    if (last_space != std::string_view::npos) {
+      if (auto parts = leading_version(version_signature.substr(last_space + 1)))
+        return version_code((*parts)[0], (*parts)[1], (*parts)[2]);
+    }
+  }
+  // Debian: "... #1 SMP PREEMPT_DYNAMIC Debian 6.1.192-2 (2025-01-01)".
+  for (auto at = proc_version.find("Debian "); at != std::string_view::npos;
+       at = proc_version.find("Debian ", at + 1)) {
+    if (auto parts = leading_version(proc_version.substr(at + 7)))
+      return version_code((*parts)[0], (*parts)[1], (*parts)[2]);
+  }
+  if (auto parts = leading_version(trim(release))) return version_code((*parts)[0], (*parts)[1], (*parts)[2]);
+  util::fail(std::errc::invalid_argument, "cannot read a kernel version from the release '{}'", release);
+}
+
+std::uint32_t running_kernel_version() {
+  static const std::uint32_t code =
+      parse_version_code(uname_release(), read_text_file("/proc/version"), read_text_file("/proc/version_signature"));
+  return code;
+}
+
+std::map<std::string, std::string, std::less<>> parse_kconfig(std::string_view text) {
+  std::map<std::string, std::string, std::less<>> config;
+  while (!text.empty()) {
+    const auto newline = text.find('\n');
+    std::string_view line = trim(text.substr(0, newline));
+    text = newline == std::string_view::npos ? std::string_view() : text.substr(newline + 1);
+    if (line.starts_with("# CONFIG_") && line.ends_with(" is not set")) {
+      line.remove_prefix(2);
+      line.remove_suffix(11);
+      config.insert_or_assign(std::string(line), "n");
+      continue;
+    }
+    if (!line.starts_with("CONFIG_")) continue;
+    const auto equals = line.find('=');
+    if (equals == std::string_view::npos || equals == 7) continue;
+    config.insert_or_assign(std::string(line.substr(0, equals)), std::string(line.substr(equals + 1)));
+  }
+  return config;
+}
+
+const std::map<std::string, std::string, std::less<>>& running_kconfig() {
+  static const auto config = [] {
+    std::map<std::string, std::string, std::less<>> parsed;
+    try {
+      if (std::filesystem::exists("/proc/config.gz")) {
+        const std::string compressed = read_text_file("/proc/config.gz");
+        const auto bytes = util::decompress(std::as_bytes(std::span(compressed.data(), compressed.size())),
+                                            util::Compression::gzip, "/proc/config.gz");
+        parsed = parse_kconfig(std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
+      } else {
+        const std::string path = "/boot/config-" + uname_release();
+        if (std::filesystem::exists(path)) parsed = parse_kconfig(read_text_file(path));
+      }
+    } catch (const Error& e) {
+      util::log(LogLevel::warning, "kernel config unreadable, kconfig externs resolve as unset: {}", e.message());
+    }
+    return parsed;
+  }();
+  return config;
+}
+
+std::optional<std::uint64_t> kallsyms_address(std::string_view symbol) {
+  const auto& table = kallsyms().addresses;
+  auto it = table.find(std::string(symbol));
+  if (it == table.end()) return std::nullopt;
+  return it->second;
+}
+
+const KernelDescription& running_kernel_description(bool with_modules) {
+  static std::once_flag base_once, modules_once;
+  static KernelDescription base, full;
+  if (with_modules) {
+    std::call_once(modules_once, [] { full = describe_running_kernel(true); });
+    return full;
+  }
+  std::call_once(base_once, [] { base = describe_running_kernel(false); });
+  return base;
+}
+
+}  // namespace corebpf::kernel
