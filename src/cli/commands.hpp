@@ -7,5 +7,6 @@ namespace corebpf::cli {
 
 const Object& btf_object();
 const Object& core_object();
+const Object& gen_object();
 
 }  // namespace corebpf::cli
