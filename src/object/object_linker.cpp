@@ -2,6 +2,7 @@
 // addresses) appended once, with call offsets, func_info, line_info, CO-RE relocations and
 // extern uses rebased to its own instruction numbering.
 #include <algorithm>
+#include <span>
 
 #include "object/object_parser.hpp"
 
@@ -91,19 +92,21 @@ class ProgramLinker {
     const auto& section = parser_.code.at(function.section);
     const std::uint32_t base = placement_.at(f);
     placements.push_back({std::string(function.name), std::string(section.elf->name), base, function.count});
-    auto inside = [&](std::uint32_t insn_off) {
-      const std::uint32_t index = insn_off / sizeof(Insn);
-      return index >= function.start && index < function.start + function.count;
+    constexpr auto kInsnSize = static_cast<std::uint32_t>(sizeof(Insn));
+    // The function's records: read_btf_ext() sorted them by offset.
+    auto inside = [&](const auto& records) {
+      const std::uint32_t first = function.start * kInsnSize;
+      const std::uint32_t end = (function.start + function.count) * kInsnSize;
+      auto before = [](const auto& record, std::uint32_t insn_off) { return record.insn_off < insn_off; };
+      const auto begin = std::lower_bound(records.begin(), records.end(), first, before);
+      return std::span(begin, std::lower_bound(begin, records.end(), end, before));
     };
-    auto rebase = [&](std::uint32_t insn_off) {
-      return base + (insn_off / static_cast<std::uint32_t>(sizeof(Insn)) - function.start);
-    };
+    auto rebase = [&](std::uint32_t insn_off) { return base + (insn_off / kInsnSize - function.start); };
     if (section.ext) {
       const auto& btf = *parser_.spec.btf();
-      for (const auto& record : section.ext->func_info)
-        if (inside(record.insn_off)) func_info.push_back({rebase(record.insn_off), record.type_id});
-      for (const auto& record : section.ext->line_info) {
-        if (!inside(record.insn_off)) continue;
+      for (const auto& record : inside(section.ext->func_info))
+        func_info.push_back({rebase(record.insn_off), record.type_id});
+      for (const auto& record : inside(section.ext->line_info)) {
         LineInfo line;
         line.insn_index = rebase(record.insn_off);
         line.file_name_offset = record.file_name_off;
@@ -114,9 +117,8 @@ class ProgramLinker {
         line.line_text = btf.string_at(record.line_off);
         line_info.push_back(line);
       }
-      for (auto record : section.ext->core_relos) {
-        if (!inside(record.insn_off)) continue;
-        record.insn_off = rebase(record.insn_off) * static_cast<std::uint32_t>(sizeof(Insn));
+      for (auto record : inside(section.ext->core_relos)) {
+        record.insn_off = rebase(record.insn_off) * kInsnSize;
         core_relos.push_back(record);
       }
     }

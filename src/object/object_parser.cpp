@@ -234,6 +234,14 @@ void ObjectParser::read_btf_ext() {
   if (!section || section->data.empty()) return;
   const auto& btf = require_btf("the object has a .BTF.ext section");
   btf_ext = object::parse_btf_ext(section->data, swap, btf, file);
+  // The linker looks up each function's records by offset: sorted once here, not scanned per
+  // function (an object with hundreds of programs in one section would be quadratic).
+  auto by_offset = [](const auto& a, const auto& b) { return a.insn_off < b.insn_off; };
+  for (auto& [section_name, ext] : btf_ext.sections) {
+    std::stable_sort(ext.func_info.begin(), ext.func_info.end(), by_offset);
+    std::stable_sort(ext.line_info.begin(), ext.line_info.end(), by_offset);
+    std::stable_sort(ext.core_relos.begin(), ext.core_relos.end(), by_offset);
+  }
   for (const auto& [section_name, ext] : btf_ext.sections) {
     const std::string_view name = section_name;  // clang 14 lambdas cannot capture structured bindings
     CodeSection* target = nullptr;
