@@ -47,6 +47,8 @@ void reset(AccessSpec& spec, const Btf& btf, TypeId root, ReloKind kind) {
   spec.length = 0;
   spec.raw_length = 0;
   spec.bit_offset = 0;
+  spec.has_step_names = false;
+  spec.array_steps = 0;
 }
 
 struct MatchContext {
@@ -211,12 +213,14 @@ void parse_access(const Btf& btf, TypeId root, std::string_view access, ReloKind
                    type_display_name(btf, t.id()), t.id(), t.vlen());
       const auto m = t.members()[index];
       spec.bit_offset += m.bit_offset();
+      spec.step_names[i] = {};
       if (m.name_offset() != 0) {
         const std::string_view name = m.name();
         if (name.empty())
           util::fail(std::errc::invalid_argument, "member {} of {} [{}] has an empty name", index,
                      type_display_name(btf, t.id()), t.id());
         spec.accessors[spec.length++] = {t.id(), index, name};
+        spec.step_names[i] = name;
       }
       id = m.type();
     } else if (t.kind() == Kind::Array) {
@@ -226,6 +230,7 @@ void parse_access(const Btf& btf, TypeId root, std::string_view access, ReloKind
         util::fail(std::errc::invalid_argument, "access string '{}': index {} of {} [{}], which has {} elements",
                    access, index, type_display_name(btf, t.id()), t.id(), array.count);
       spec.accessors[spec.length++] = {element.id(), index, {}};
+      spec.array_steps |= std::uint64_t{1} << i;
       add_bits(spec.bit_offset, index, btf.size_of(element.id()));
       id = element.id();
     } else {
@@ -234,6 +239,7 @@ void parse_access(const Btf& btf, TypeId root, std::string_view access, ReloKind
                  type_display_name(btf, t.id()), t.id());
     }
   }
+  spec.has_step_names = true;
 }
 
 MemberIndex MemberIndex::build(const Btf& btf, const Type& type) {
@@ -361,6 +367,17 @@ std::string format_spec(const AccessSpec& spec) {
   };
   if (spec.raw_length == 0) return text;
   if (spec.raw[0] != 0) append_index(spec.raw[0]);
+  if (spec.has_step_names) {
+    for (std::size_t i = 1; i < spec.raw_length; ++i) {
+      if ((spec.array_steps >> i & 1) != 0) {
+        append_index(spec.raw[i]);
+      } else if (!spec.step_names[i].empty()) {
+        text.push_back('.');
+        text.append(spec.step_names[i]);
+      }
+    }
+    return text;
+  }
   TypeId id = root.id();
   for (std::size_t i = 1; i < spec.raw_length; ++i) {
     const Type t = btf.resolve(id);

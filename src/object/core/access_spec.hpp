@@ -34,6 +34,11 @@ struct AccessSpec {
   std::array<std::uint32_t, kMaxSpecLength> raw{};
   std::size_t raw_length = 0;
   std::uint64_t bit_offset = 0;  // of the accessed field from the root pointer
+  // Filled by parse_access for field paths, so that format_spec need not walk the types again:
+  // each raw step's member name (empty for anonymous members) and which steps index arrays.
+  bool has_step_names = false;
+  std::uint64_t array_steps = 0;  // bit i: raw step i is an array index
+  std::array<std::string_view, kMaxSpecLength> step_names{};
 
   const Accessor& last() const { return accessors[length - 1]; }
 };

@@ -194,7 +194,7 @@ std::string kind_word(Kind kind) {
 // One candidate's result for one relocation.
 struct Outcome {
   bool matched = false;
-  std::string error;  // computing on this candidate failed (malformed target types)
+  std::uint32_t error = 0;  // computing on this candidate failed (malformed target types): index + 1 in `errors`
   std::uint64_t value = 0;
   std::uint64_t bit_offset = 0;
   TypeId root = 0;
@@ -210,15 +210,18 @@ struct LocalType {
   std::vector<bool> active;
 };
 
-// Everything about one distinct (type, access string, kind) except the instruction.
+// Everything about one distinct (type, access string, kind) except the instruction. Objects have
+// thousands of these, so what can be is a view: of the local BTF's strings, of the cached display
+// names, of a shared pool of outcomes.
 struct Entry {
   std::string error;
-  std::string local_type_name;
-  std::string access;
+  std::string_view local_type_name;
+  std::string_view access;
   std::string spec;
   SideValue local;
   LocalType* local_type = nullptr;
-  std::vector<Outcome> outcomes;
+  std::uint32_t first_outcome = 0;  // in State::outcomes, one per candidate
+  std::uint32_t outcome_count = 0;
   std::string no_match;  // why no candidate matched
 };
 
@@ -258,7 +261,9 @@ struct Relocator::State {
   const Target& target;
   std::unordered_map<TypeId, LocalType> local_types;
   std::unordered_map<EntryKey, Entry, EntryKeyHash> entries;
-  std::unordered_map<TypeId, std::string> display_names;
+  std::unordered_map<TypeId, std::string> display_names;  // nodes: views of them stay valid
+  std::vector<Outcome> outcomes;
+  std::vector<std::string> errors;
   AccessSpec local_spec;  // scratch, large: kept here rather than on the stack
   AccessSpec target_spec;
   std::vector<bool> matched;  // scratch
@@ -289,7 +294,7 @@ struct Relocator::State {
 
   void fill(Entry& entry, const ReloRecord& record) {
     entry.local_type_name = display_name(record.type_id);
-    entry.access = std::string(local.string_at(record.access_str_off));
+    entry.access = local.string_at(record.access_str_off);
     parse_access(local, record.type_id, entry.access, record.kind, local_spec);
     entry.spec = detail::format_spec(local_spec);
     entry.local = side_value(local_spec);
@@ -302,9 +307,11 @@ struct Relocator::State {
     }
     entry.local_type = &lt;
     const auto& candidates = *lt.candidates;
-    entry.outcomes.resize(candidates.size());
+    entry.first_outcome = static_cast<std::uint32_t>(outcomes.size());
+    entry.outcome_count = static_cast<std::uint32_t>(candidates.size());
+    outcomes.resize(outcomes.size() + candidates.size());
     for (std::size_t i = 0; i < candidates.size(); ++i) {
-      Outcome& o = entry.outcomes[i];
+      Outcome& o = outcomes[entry.first_outcome + i];
       const Btf& target_btf = target.btf_at(candidates[i].btf_index);
       try {
         std::string why;
@@ -323,7 +330,8 @@ struct Relocator::State {
         if (entry.local.mem_size != v.mem_size)
           o.resize = classify_resize(local, entry.local.mem_type, target_btf, v.mem_type);
       } catch (const Error& e) {
-        o.error = fmt::format("target [{}] of {}: {}", candidates[i].id, target_btf.source_name(), e.message());
+        errors.push_back(fmt::format("target [{}] of {}: {}", candidates[i].id, target_btf.source_name(), e.message()));
+        o.error = static_cast<std::uint32_t>(errors.size());
       }
     }
     if (candidates.empty()) {
@@ -361,8 +369,8 @@ struct Relocator::State {
       return r;
     }
     const Entry& entry = entry_for(record);
-    r.local_type_name = entry.local_type_name;
-    r.access = entry.access;
+    r.local_type_name.assign(entry.local_type_name);
+    r.access.assign(entry.access);
     r.spec = entry.spec;
     r.local_value = entry.local.value;
     r.validate = entry.local.validate;
@@ -380,14 +388,14 @@ struct Relocator::State {
     LocalType& lt = *entry.local_type;
     const Outcome* chosen = nullptr;
     std::size_t chosen_index = 0;
-    matched.assign(entry.outcomes.size(), false);
+    matched.assign(entry.outcome_count, false);
     bool any = false;
-    for (std::size_t i = 0; i < entry.outcomes.size(); ++i) {
+    for (std::size_t i = 0; i < entry.outcome_count; ++i) {
       if (!lt.active[i]) continue;
-      const Outcome& o = entry.outcomes[i];
-      if (!o.error.empty()) {
+      const Outcome& o = outcomes[entry.first_outcome + i];
+      if (o.error != 0) {
         r.status = Status::error;
-        r.message = o.error;
+        r.message = errors[o.error - 1];
         return r;
       }
       if (!o.matched) continue;
