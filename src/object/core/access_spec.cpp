@@ -351,13 +351,23 @@ bool match_spec(const AccessSpec& local, const Btf& target, TypeId candidate, Ac
 }
 
 std::string format_spec(const AccessSpec& spec) {
+  std::string text;
+  format_spec(spec, text);
+  return text;
+}
+
+void format_spec(const AccessSpec& spec, std::string& text) {
   const Btf& btf = *spec.btf;
-  if (is_type_kind(spec.kind)) return type_display_name(btf, spec.root_type_id);
-  if (is_enumval_kind(spec.kind))
-    return fmt::format("{}::{}", type_display_name(btf, spec.root_type_id), spec.accessors[0].name);
+  if (is_type_kind(spec.kind)) {
+    text = type_display_name(btf, spec.root_type_id);
+    return;
+  }
+  if (is_enumval_kind(spec.kind)) {
+    text = fmt::format("{}::{}", type_display_name(btf, spec.root_type_id), spec.accessors[0].name);
+    return;
+  }
   const Type root = btf.type(spec.root_type_id);
-  std::string text(root.name().empty() ? std::string_view("(anon)") : root.name());
-  text.reserve(64);
+  text.assign(root.name().empty() ? std::string_view("(anon)") : root.name());
   auto append_index = [&text](std::uint32_t index) {
     char digits[16];
     const auto end = std::to_chars(digits, digits + sizeof(digits), index).ptr;
@@ -365,7 +375,7 @@ std::string format_spec(const AccessSpec& spec) {
     text.append(digits, end);
     text.push_back(']');
   };
-  if (spec.raw_length == 0) return text;
+  if (spec.raw_length == 0) return;
   if (spec.raw[0] != 0) append_index(spec.raw[0]);
   if (spec.has_step_names) {
     for (std::size_t i = 1; i < spec.raw_length; ++i) {
@@ -376,7 +386,7 @@ std::string format_spec(const AccessSpec& spec) {
         text.append(spec.step_names[i]);
       }
     }
-    return text;
+    return;
   }
   TypeId id = root.id();
   for (std::size_t i = 1; i < spec.raw_length; ++i) {
@@ -394,7 +404,6 @@ std::string format_spec(const AccessSpec& spec) {
       id = t.array().element_type;
     }
   }
-  return text;
 }
 
 }  // namespace corebpf::core::detail

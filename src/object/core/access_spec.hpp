@@ -87,6 +87,8 @@ void parse_access(const btf::Btf& btf, btf::TypeId root, std::string_view access
 // The readable form of a parsed local spec: "task_struct.real_parent", "foo[1].arr[3].x",
 // "enum e::VALUE", "struct foo".
 std::string format_spec(const AccessSpec& spec);
+// The same into `text`, reusing its storage.
+void format_spec(const AccessSpec& spec, std::string& text);
 
 // Matches a local spec on target candidate `candidate` of `target`. Fills `out` (the target's
 // spec) and returns true on a match; false when the candidate does not have the field, type or

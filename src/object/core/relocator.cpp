@@ -3,6 +3,9 @@
 #include <fmt/format.h>
 
 #include <bit>
+#include <cstring>
+#include <deque>
+#include <memory>
 #include <unordered_map>
 
 #include "corebpf/error.hpp"
@@ -210,14 +213,37 @@ struct LocalType {
   std::vector<bool> active;
 };
 
+// Texts that live as long as the Relocator, packed into chunks that never move: one allocation
+// per many relocations instead of one each.
+class TextArena {
+ public:
+  std::string_view store(std::string_view text) {
+    if (text.size() > kChunkSize) return large_.emplace_back(text);
+    if (chunks_.empty() || used_ + text.size() > kChunkSize) {
+      chunks_.push_back(std::make_unique<char[]>(kChunkSize));
+      used_ = 0;
+    }
+    char* at = chunks_.back().get() + used_;
+    std::memcpy(at, text.data(), text.size());
+    used_ += text.size();
+    return {at, text.size()};
+  }
+
+ private:
+  static constexpr std::size_t kChunkSize = 16 * 1024;
+  std::vector<std::unique_ptr<char[]>> chunks_;
+  std::deque<std::string> large_;
+  std::size_t used_ = 0;
+};
+
 // Everything about one distinct (type, access string, kind) except the instruction. Objects have
 // thousands of these, so what can be is a view: of the local BTF's strings, of the cached display
-// names, of a shared pool of outcomes.
+// names, of texts in the arena, of a shared pool of outcomes.
 struct Entry {
   std::string error;
   std::string_view local_type_name;
   std::string_view access;
-  std::string spec;
+  std::string_view spec;
   SideValue local;
   LocalType* local_type = nullptr;
   std::uint32_t first_outcome = 0;  // in State::outcomes, one per candidate
@@ -264,6 +290,8 @@ struct Relocator::State {
   std::unordered_map<TypeId, std::string> display_names;  // nodes: views of them stay valid
   std::vector<Outcome> outcomes;
   std::vector<std::string> errors;
+  TextArena texts;
+  std::string spec_text;  // scratch
   AccessSpec local_spec;  // scratch, large: kept here rather than on the stack
   AccessSpec target_spec;
   std::vector<bool> matched;  // scratch
@@ -296,7 +324,8 @@ struct Relocator::State {
     entry.local_type_name = display_name(record.type_id);
     entry.access = local.string_at(record.access_str_off);
     parse_access(local, record.type_id, entry.access, record.kind, local_spec);
-    entry.spec = detail::format_spec(local_spec);
+    detail::format_spec(local_spec, spec_text);
+    entry.spec = texts.store(spec_text);
     entry.local = side_value(local_spec);
     if (record.kind == ReloKind::type_id_local) return;
 
@@ -371,7 +400,7 @@ struct Relocator::State {
     const Entry& entry = entry_for(record);
     r.local_type_name.assign(entry.local_type_name);
     r.access.assign(entry.access);
-    r.spec = entry.spec;
+    r.spec.assign(entry.spec);
     r.local_value = entry.local.value;
     r.validate = entry.local.validate;
     r.local_size = entry.local.mem_size;
