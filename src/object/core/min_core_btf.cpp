@@ -113,7 +113,7 @@ class Minimizer {
   void mark(TypeId id, Need need) {
     if (id == 0 || (needs_[id] & need) != 0) return;
     needs_[id] |= need;
-    work_.push_back({id, need});
+    work_.emplace_back(id, need);
   }
 
   void keep_member(const Type& holder, std::uint32_t index) {

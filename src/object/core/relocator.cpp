@@ -230,7 +230,7 @@ class TextArena {
   }
 
  private:
-  static constexpr std::size_t kChunkSize = 16 * 1024;
+  static constexpr std::size_t kChunkSize = std::size_t{16} * 1024;
   std::vector<std::unique_ptr<char[]>> chunks_;
   std::deque<std::string> large_;
   std::size_t used_ = 0;
