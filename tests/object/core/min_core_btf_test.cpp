@@ -4,6 +4,7 @@
 // and it relocates the objects as bpftool's own `gen min_core_btf` output does.
 #include "corebpf/min_core_btf.hpp"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <cstdio>
@@ -48,6 +49,7 @@ TestObjects test_objects() {
 
 std::vector<ObjectSpec> open_objects(const std::vector<fs::path>& paths) {
   std::vector<ObjectSpec> objects;
+  objects.reserve(paths.size());
   for (const auto& path : paths) objects.push_back(ObjectSpec::open(path.string()));
   return objects;
 }
@@ -274,16 +276,13 @@ TEST(MinCoreBtf, RelocatesAsBpftoolsOutputDoes) {
     if (input.name.find("big-endian") != std::string::npos || input.name == "kernel_ambiguous") continue;
     SCOPED_TRACE(input.name);
     std::string output;
-    ASSERT_EQ(run_command(cli_path().string() + " gen min_core_btf '" + input.path.string() + "' '" + ours_path + "'" +
-                              object_args + " 2>&1",
-                          &output),
-              0)
-        << output;
-    ASSERT_EQ(run_command("bpftool gen min_core_btf '" + input.path.string() + "' '" + theirs_path + "'" + object_args +
-                              " 2>&1",
-                          &output),
-              0)
-        << output;
+    for (const auto& [tool, output_path] :
+         {std::pair(cli_path().string(), ours_path), std::pair(std::string("bpftool"), theirs_path)})
+      ASSERT_EQ(run_command(fmt::format("{} gen min_core_btf '{}' '{}'{} 2>&1", tool, input.path.string(), output_path,
+                                        object_args),
+                            &output),
+                0)
+          << output;
     const Btf ours = Btf::load(ours_path);
     const Btf theirs = Btf::load(theirs_path);
     // Ids differ between the two outputs: a type is the same when its C spelling is.
