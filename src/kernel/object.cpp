@@ -1,0 +1,477 @@
+#include "corebpf/object.hpp"
+
+#include <linux/bpf.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstring>
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <utility>
+#include <vector>
+
+#include "corebpf/core.hpp"
+#include "corebpf/features.hpp"
+#include "corebpf/kernel_description.hpp"
+#include "kernel/btf_sanitize.hpp"
+#include "kernel/prog_load.hpp"
+#include "kernel/verifier_log.hpp"
+#include "util/error_format.hpp"
+#include "util/log_format.hpp"
+#include "util/mapped_region.hpp"
+
+namespace corebpf {
+namespace {
+
+// How much of a rejected program's verifier log goes into the error message: the end, where
+// the verifier says why it stopped.
+constexpr std::size_t kLogTailLines = 20;
+
+std::string log_tail(std::string_view log) {
+  while (!log.empty() && (log.back() == '\n' || log.back() == '\0')) log.remove_suffix(1);
+  std::size_t start = log.size();
+  for (std::size_t lines = 0; start > 0 && lines < kLogTailLines;) {
+    --start;
+    if (log[start] == '\n' && ++lines == kLogTailLines) {
+      ++start;
+      break;
+    }
+  }
+  return std::string(log.substr(start));
+}
+
+bool is_global_data(MapOrigin origin) noexcept {
+  return origin == MapOrigin::data || origin == MapOrigin::rodata || origin == MapOrigin::bss ||
+         origin == MapOrigin::kconfig;
+}
+
+bool is_frozen(MapOrigin origin) noexcept { return origin == MapOrigin::rodata || origin == MapOrigin::kconfig; }
+
+std::size_t page_rounded(std::size_t size) {
+  const auto page = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
+  return (size + page - 1) / page * page;
+}
+
+std::span<const std::byte> bytes_of(const std::uint32_t& value) {
+  return std::as_bytes(std::span<const std::uint32_t, 1>(&value, 1));
+}
+
+}  // namespace
+
+struct Object::State {
+  ObjectSpec spec;
+  ObjectOptions options;
+  bool loaded = false;
+  // Parallel to spec.maps() / spec.programs() once loaded (empty handles for programs not loaded).
+  std::vector<Map> maps;
+  std::vector<Program> programs;
+  std::vector<std::string> logs;
+  std::vector<util::MappedRegion> regions;  // parallel to maps; empty when not mapped
+  UniqueFd btf_fd;
+  // Pins this load made, removed again if the load fails.
+  std::vector<std::string> new_pins;
+
+  State(ObjectSpec s, ObjectOptions o) : spec(std::move(s)), options(std::move(o)) {}
+
+  std::string what() const { return fmt::format("object '{}'", spec.name()); }
+
+  void release() noexcept {
+    regions.clear();
+    programs.clear();
+    maps.clear();
+    logs.clear();
+    btf_fd.reset();
+    for (const auto& pin : new_pins) ::unlink(pin.c_str());
+    new_pins.clear();
+  }
+
+  void relocate() {
+    const bool has_relocations = std::any_of(spec.programs().begin(), spec.programs().end(),
+                                             [](const ProgramSpec& p) { return !p.core_relos().empty(); });
+    if (!has_relocations) return;
+    const core::Target target =
+        options.target_btf.empty() ? core::Target::running_kernel() : core::Target::from_file(options.target_btf);
+    relocations = core::relocate(spec, target);
+    core::check_relocations(spec, relocations);
+  }
+
+  void load_btf() {
+    if (!spec.btf()) return;
+    auto raw = kernel::detail::sanitize_btf(*spec.btf(), spec.maps(), kernel::detail::BtfSupport::running_kernel());
+    append_line_strings(raw);
+    auto outcome = kernel::detail::load_btf(raw);
+    if (!outcome.fd) {
+      // As libbpf does: the programs and maps still load, only without BTF (no pretty printing,
+      // no func/line info in the kernel).
+      util::log(LogLevel::debug, "{}: BTF rejected ({}), loading without it:\n{}", what(),
+                std::generic_category().message(outcome.error), outcome.log);
+      return;
+    }
+    btf_fd = std::move(outcome.fd);
+  }
+
+  // The sanitizer rebuilds the string section from the types alone, so the file names and source
+  // lines line_info points at are appended to it here (when it ends the blob, as it does) and
+  // line_info offsets are translated through line_strings.
+  void append_line_strings(std::vector<std::byte>& raw) {
+    line_strings.clear();
+    struct Header {
+      std::uint16_t magic;
+      std::uint8_t version;
+      std::uint8_t flags;
+      std::uint32_t header_length;
+      std::uint32_t type_offset;
+      std::uint32_t type_length;
+      std::uint32_t string_offset;
+      std::uint32_t string_length;
+    } header{};
+    if (raw.size() < sizeof(header)) return;
+    std::memcpy(&header, raw.data(), sizeof(header));
+    if (std::size_t{header.header_length} + header.string_offset + header.string_length != raw.size()) return;
+    const auto add = [&](std::uint32_t old_offset, std::string_view text) {
+      if (line_strings.contains(old_offset)) return;
+      line_strings[old_offset] = header.string_length;
+      const auto* bytes = reinterpret_cast<const std::byte*>(text.data());
+      raw.insert(raw.end(), bytes, bytes + text.size());
+      raw.push_back(std::byte{0});
+      header.string_length += static_cast<std::uint32_t>(text.size() + 1);
+    };
+    for (const ProgramSpec& program : spec.programs()) {
+      for (const LineInfo& line : program.line_info()) {
+        add(line.file_name_offset, line.file_name);
+        add(line.line_offset, line.line_text);
+      }
+    }
+    std::memcpy(raw.data(), &header, sizeof(header));
+  }
+
+  MapCreateOptions create_options(const MapSpec& spec_map, const MapDefinition& definition, std::string name) const {
+    MapCreateOptions create;
+    create.name = std::move(name);
+    create.type = definition.type;
+    create.key_size = definition.key_size;
+    create.value_size = definition.value_size;
+    create.max_entries = definition.max_entries;
+    create.flags = definition.flags;
+    if (definition.flags & BPF_F_NUMA_NODE) create.numa_node = definition.numa_node;
+    create.map_extra = definition.map_extra;
+    if (is_global_data(spec_map.origin()) && !kernel::has_mmapable_arrays()) create.flags &= ~kMapFlagMmapable;
+    if (btf_fd && (definition.btf_key_type_id != 0 || definition.btf_value_type_id != 0)) {
+      create.btf_fd = btf_fd.get();
+      create.btf_key_type_id = definition.btf_key_type_id;
+      create.btf_value_type_id = definition.btf_value_type_id;
+    }
+    return create;
+  }
+
+  // A pinned map reused by name must be the map this object describes.
+  void check_pinned(const MapSpec& spec_map, const Map& pinned, const std::string& path) const {
+    const auto& want = spec_map.definition();
+    const auto differs = [&](std::string_view property, std::uint64_t have, std::uint64_t wanted) {
+      if (have != wanted) {
+        util::fail(std::errc::invalid_argument, "{}: map '{}': the map pinned at {} differs in {} ({} there, {} here)",
+                   what(), spec_map.name(), path, property, have, wanted);
+      }
+    };
+    differs("type", static_cast<std::uint32_t>(pinned.type()), static_cast<std::uint32_t>(want.type));
+    differs("key size", pinned.key_size(), want.key_size);
+    differs("value size", pinned.value_size(), want.value_size);
+    differs("max entries", pinned.max_entries(), want.max_entries);
+    differs("flags", pinned.info().flags, want.flags);
+  }
+
+  std::optional<std::string> pin_path(const MapSpec& spec_map) const {
+    if (spec_map.pinning() != Pinning::by_name || options.pin_root.empty()) return std::nullopt;
+    return options.pin_root + "/" + spec_map.name();
+  }
+
+  void create_maps() {
+    maps.reserve(spec.maps().size());
+    for (const MapSpec& spec_map : spec.maps()) {
+      const auto pin = pin_path(spec_map);
+      if (pin && std::filesystem::exists(*pin)) {
+        Map pinned = Map::open_pinned(*pin);
+        check_pinned(spec_map, pinned, *pin);
+        maps.push_back(std::move(pinned));
+        continue;
+      }
+      maps.push_back(create_map(spec_map));
+      if (pin) {
+        maps.back().pin(*pin);
+        new_pins.push_back(*pin);
+      }
+    }
+  }
+
+  Map create_map(const MapSpec& spec_map) {
+    try {
+      auto create = create_options(spec_map, spec_map.definition(), spec_map.name());
+      Map inner_template;
+      if (spec_map.inner()) {
+        inner_template = Map::create(create_options(spec_map, *spec_map.inner(), spec_map.name() + ".inner"));
+        create.inner_map_fd = inner_template.fd();
+      }
+      Map map = Map::create(create);
+      if (is_global_data(spec_map.origin())) {
+        const auto initial = spec_map.initial_data();
+        const bool all_zero =
+            std::all_of(initial.begin(), initial.end(), [](std::byte b) { return b == std::byte{0}; });
+        if (!initial.empty() && !all_zero) map.update(bytes_of(0), initial);
+        if (is_frozen(spec_map.origin())) map.freeze();
+      }
+      return map;
+    } catch (const Error& e) {
+      throw Error(e.errno_value(), fmt::format("{}: map '{}': creating: {}", what(), spec_map.name(), e.message()));
+    }
+  }
+
+  // ld_imm64 map references by index become references by fd (BPF_PSEUDO_MAP_FD/_VALUE).
+  std::vector<Insn> insns_with_map_fds(const ProgramSpec& program) const {
+    std::vector<Insn> insns(program.insns().begin(), program.insns().end());
+    for (std::size_t i = 0; i + 1 < insns.size(); ++i) {
+      Insn& insn = insns[i];
+      if (!insn.is_ld_imm64()) continue;
+      const auto source = insn.src();
+      if (source == Insn::kPseudoMapIdx || source == Insn::kPseudoMapIdxValue) {
+        const auto index = static_cast<std::uint32_t>(insn.imm);
+        if (index >= maps.size()) {
+          util::fail(std::errc::invalid_argument, "{}: program '{}': insn #{} refers to map #{} of {}", what(),
+                     program.name(), i, index, maps.size());
+        }
+        insn.set_src(source == Insn::kPseudoMapIdx ? Insn::kPseudoMapFd : Insn::kPseudoMapValue);
+        insn.imm = maps[index].fd();
+      }
+      ++i;  // the second half of the ld_imm64
+    }
+    return insns;
+  }
+
+  std::uint32_t attach_btf_id(const ProgramSpec& program) const {
+    const auto& kernel = kernel::running_kernel_description();
+    const std::string name = program.attach_btf_name();
+    if (!kernel.vmlinux_btf) {
+      util::fail(std::errc::not_supported, "{}: program '{}': no vmlinux BTF to find attach target '{}' in", what(),
+                 program.name(), name);
+    }
+    const auto kind = program.expected_attach_type() == AttachType::trace_raw_tp ? btf::Kind::Typedef : btf::Kind::Func;
+    const auto type = kernel.vmlinux_btf->find(name, kind);
+    if (!type) {
+      util::fail(std::errc::no_such_file_or_directory, "{}: program '{}': attach target '{}' is not in vmlinux BTF",
+                 what(), program.name(), name);
+    }
+    return type->id();
+  }
+
+  std::string rejection(const ProgramSpec& program, const kernel::detail::LoadOutcome& outcome,
+                        std::size_t program_index) const {
+    std::string message = fmt::format("{}: program '{}': the kernel rejected it: {}", what(), program.name(),
+                                      std::generic_category().message(outcome.error));
+    if (const auto insn = kernel::detail::failing_instruction(outcome.log)) {
+      message += fmt::format("\nat insn #{}", *insn);
+      const auto location =
+          kernel::detail::source_location(kernel::detail::line_for_instruction(program.line_info(), *insn));
+      if (!location.empty()) message += fmt::format(" ({})", location);
+      if (program_index < relocations.size()) {
+        if (const auto* poisoned = core::find_poisoned(relocations[program_index], *insn)) {
+          message += "\n" + core::describe(program.name(), *poisoned);
+        }
+      }
+    }
+    if (!outcome.log.empty()) message += "\nverifier log (end):\n" + log_tail(outcome.log);
+    return message;
+  }
+
+  void load_programs() {
+    const auto count = spec.programs().size();
+    programs.resize(count);
+    logs.resize(count);
+    for (std::size_t index = 0; index < count; ++index) {
+      const ProgramSpec& program = spec.programs()[index];
+      if (!program.autoload()) continue;
+      const auto insns = insns_with_map_fds(program);
+      std::vector<kernel::detail::KernelFuncInfo> func_info;
+      std::vector<kernel::detail::KernelLineInfo> line_info;
+      kernel::detail::ProgramLoadRequest request;
+      request.type = program.type();
+      request.insns = insns;
+      request.name = program.name();
+      request.license = spec.license();
+      request.expected_attach_type = program.expected_attach_type();
+      request.kernel_version = spec.kernel_version().value_or(0);
+      if (program.sleepable()) request.flags |= BPF_F_SLEEPABLE;
+      if (program.xdp_frags()) request.flags |= BPF_F_XDP_HAS_FRAGS;
+      request.log_level = options.log_level;
+      if (btf_fd) {
+        request.btf_fd = btf_fd.get();
+        for (const auto& info : program.func_info()) func_info.push_back({info.insn_index, info.type_id});
+        const auto translated = [&](std::uint32_t offset) {
+          const auto found = line_strings.find(offset);
+          return found == line_strings.end() ? std::optional<std::uint32_t>() : found->second;
+        };
+        for (const auto& line : program.line_info()) {
+          const auto file_name = translated(line.file_name_offset);
+          const auto text = translated(line.line_offset);
+          if (!file_name || !text) {
+            line_info.clear();  // the strings could not be placed: no line info rather than a wrong one
+            break;
+          }
+          line_info.push_back({line.insn_index, *file_name, *text, (line.line << 10) | line.column});
+        }
+        request.func_info = func_info;
+        request.line_info = line_info;
+      }
+      if (program.attach_target_is_btf()) request.attach_btf_id = attach_btf_id(program);
+      auto outcome = kernel::detail::load_program(request);
+      if (!outcome.fd) throw Error(outcome.error, rejection(program, outcome, index));
+      logs[index] = std::move(outcome.log);
+      programs[index] = Program(std::move(outcome.fd), program.name());
+    }
+  }
+
+  void fill_slots() {
+    for (std::size_t index = 0; index < spec.maps().size(); ++index) {
+      const MapSpec& spec_map = spec.maps()[index];
+      for (const MapSlot& slot : spec_map.initial_slots()) {
+        try {
+          if (spec_map.type() == MapType::prog_array) {
+            const Program& target = programs.at(slot.target_index);
+            if (!target) continue;  // a program not loaded leaves its slot empty
+            const auto fd = static_cast<std::uint32_t>(target.fd());
+            maps[index].update(bytes_of(slot.index), bytes_of(fd));
+          } else {
+            maps[index].set_inner(bytes_of(slot.index), maps.at(slot.target_index));
+          }
+        } catch (const Error& e) {
+          throw Error(e.errno_value(), fmt::format("{}: map '{}': filling slot {} with '{}': {}", what(),
+                                                   spec_map.name(), slot.index, slot.target, e.message()));
+        }
+      }
+    }
+  }
+
+  void map_global_data() {
+    regions.resize(maps.size());
+    for (std::size_t index = 0; index < maps.size(); ++index) {
+      const MapSpec& spec_map = spec.maps()[index];
+      if (!is_global_data(spec_map.origin()) || !(maps[index].info().flags & kMapFlagMmapable)) continue;
+      const int protection = is_frozen(spec_map.origin()) ? PROT_READ : PROT_READ | PROT_WRITE;
+      const std::size_t size = page_rounded(maps[index].value_size());
+      void* address = ::mmap(nullptr, size, protection, MAP_SHARED, maps[index].fd(), 0);
+      if (address == MAP_FAILED) util::fail_errno("{}: map '{}': mmap of its global data", what(), spec_map.name());
+      regions[index] = util::MappedRegion(address, size);
+    }
+  }
+
+  std::vector<core::ProgramRelocations> relocations;
+  std::map<std::uint32_t, std::uint32_t> line_strings;  // object BTF string offset -> loaded BTF's
+};
+
+Object::Object(std::unique_ptr<State> state) noexcept : state_(std::move(state)) {}
+Object::Object(Object&&) noexcept = default;
+Object& Object::operator=(Object&&) noexcept = default;
+Object::~Object() = default;
+
+Object Object::open(const std::string& path, ObjectOptions options) {
+  auto spec = ObjectSpec::open(path, options.open);
+  return from_spec(std::move(spec), std::move(options));
+}
+
+Object Object::from_spec(ObjectSpec spec, ObjectOptions options) {
+  return Object(std::make_unique<State>(std::move(spec), std::move(options)));
+}
+
+ObjectSpec& Object::spec() noexcept { return state_->spec; }
+const ObjectSpec& Object::spec() const noexcept { return state_->spec; }
+const ObjectOptions& Object::options() const noexcept { return state_->options; }
+bool Object::loaded() const noexcept { return state_->loaded; }
+
+void Object::load() {
+  State& state = *state_;
+  if (state.loaded) util::fail(std::errc::invalid_argument, "{}: already loaded", state.what());
+  state.spec.require_native_endian();
+  try {
+    kernel::raise_memlock_if_needed();
+    state.relocate();
+    if (!state.spec.externs().empty()) state.spec.resolve_externs(kernel::running_kernel_description());
+    state.load_btf();
+    state.create_maps();
+    state.load_programs();
+    state.fill_slots();
+    state.map_global_data();
+  } catch (...) {
+    state.release();
+    throw;
+  }
+  state.loaded = true;
+}
+
+Program& Object::program(std::string_view name) {
+  State& state = *state_;
+  const auto programs = state.spec.programs();
+  for (std::size_t index = 0; index < programs.size(); ++index) {
+    if (programs[index].name() != name) continue;
+    if (!state.loaded || !state.programs[index]) {
+      util::fail(std::errc::no_such_file_or_directory, "{}: program '{}' is not loaded", state.what(), name);
+    }
+    return state.programs[index];
+  }
+  util::fail(std::errc::no_such_file_or_directory, "{}: no program '{}'", state.what(), name);
+}
+
+Map& Object::map(std::string_view name) {
+  State& state = *state_;
+  const auto maps = state.spec.maps();
+  for (std::size_t index = 0; index < maps.size(); ++index) {
+    if (maps[index].name() != name) continue;
+    if (!state.loaded) util::fail(std::errc::no_such_file_or_directory, "{}: map '{}': not loaded", state.what(), name);
+    return state.maps[index];
+  }
+  util::fail(std::errc::no_such_file_or_directory, "{}: no map '{}'", state.what(), name);
+}
+
+const std::string& Object::verifier_log(std::string_view program) const {
+  const State& state = *state_;
+  const auto programs = state.spec.programs();
+  for (std::size_t index = 0; index < programs.size(); ++index) {
+    if (programs[index].name() == program && state.loaded) return state.logs[index];
+  }
+  util::fail(std::errc::no_such_file_or_directory, "{}: no loaded program '{}'", state.what(), program);
+}
+
+std::span<const std::byte> Object::section_bytes(std::string_view section) const {
+  const State& state = *state_;
+  const auto maps = state.spec.maps();
+  for (std::size_t index = 0; index < maps.size(); ++index) {
+    if (maps[index].section() != section || !is_global_data(maps[index].origin())) continue;
+    if (!state.loaded) util::fail(std::errc::invalid_argument, "{}: {}: not loaded yet", state.what(), section);
+    const auto& region = state.regions[index];
+    if (!region) {
+      util::fail(std::errc::not_supported, "{}: {}: map '{}' is not mmapable on this kernel", state.what(), section,
+                 maps[index].name());
+    }
+    return {region.data(), state.maps[index].value_size()};
+  }
+  util::fail(std::errc::no_such_file_or_directory, "{}: no global data section {}", state.what(), section);
+}
+
+std::span<std::byte> Object::section_bytes(std::string_view section) {
+  const auto bytes = std::as_const(*this).section_bytes(section);
+  for (const MapSpec& spec_map : state_->spec.maps()) {
+    if (spec_map.section() == section && is_frozen(spec_map.origin())) {
+      util::fail(std::errc::read_only_file_system, "{}: {} is frozen: read it through the const view", state_->what(),
+                 section);
+    }
+  }
+  return {const_cast<std::byte*>(bytes.data()), bytes.size()};
+}
+
+void Object::check_view_size(std::string_view section, std::size_t actual, std::size_t wanted) const {
+  if (wanted > actual) {
+    util::fail(std::errc::invalid_argument, "{}: {} holds {} bytes, too few for a view of {} bytes", state_->what(),
+               section, actual, wanted);
+  }
+}
+
+}  // namespace corebpf

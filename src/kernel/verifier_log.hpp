@@ -1,0 +1,24 @@
+// Internal: reading a verifier log: which instruction failed, and where that is in the source.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "corebpf/object_spec.hpp"
+
+namespace corebpf::kernel::detail {
+
+// The instruction the verifier stopped at: the index of the last "N: (xx) ..." line of the log.
+std::optional<std::uint32_t> failing_instruction(std::string_view log);
+
+// The line_info record that covers instruction `insn` (the last one starting at or before it);
+// null when none does.
+const LineInfo* line_for_instruction(std::span<const LineInfo> lines, std::uint32_t insn);
+
+// "file.bpf.c:42:9: <source line>" for messages; empty without a record.
+std::string source_location(const LineInfo* line);
+
+}  // namespace corebpf::kernel::detail

@@ -1,0 +1,174 @@
+// corebpf::Object against the running kernel (root): load, global data live views, program runs
+// through BPF_PROG_TEST_RUN, verifier rejection and clean-up.
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <cstring>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "corebpf/error.hpp"
+#include "corebpf/object.hpp"
+#include "kernel/kernel_test_support.hpp"
+
+namespace corebpf {
+namespace {
+
+std::string bpf_object(const char* name) { return std::string(COREBPF_BPF_OBJECT_DIR) + "/" + name + ".bpf.o"; }
+
+template <typename T>
+std::span<const std::byte> bytes_of(const T& value) {
+  return std::as_bytes(std::span<const T, 1>(&value, 1));
+}
+
+template <typename T>
+T lookup(const Map& map, std::uint32_t key) {
+  const auto value = map.lookup(bytes_of(key));
+  EXPECT_TRUE(value) << map.name() << " has no key " << key;
+  T result{};
+  if (value && value->size() == sizeof(T)) std::memcpy(&result, value->data(), sizeof(T));
+  return result;
+}
+
+// A global variable read through the object's live view of its section.
+template <typename T>
+T live_global(Object& object, const char* section, const char* name) {
+  const auto* variable = object.spec().find_section_map(section)->find_variable(name);
+  EXPECT_NE(variable, nullptr) << name;
+  T value{};
+  if (variable) std::memcpy(&value, std::as_const(object).section_bytes(section).data() + variable->offset, sizeof(T));
+  return value;
+}
+
+// A socket filter sees skb->len without the Ethernet header test_run pulled.
+constexpr std::uint32_t kEthernetHeader = 14;
+
+std::uint32_t run_on_packet(const Program& program, std::size_t packet_size) {
+  std::vector<std::byte> packet(packet_size);
+  TestRunOptions options;
+  options.data_in = packet;
+  return program.test_run(options).retval;
+}
+
+TEST(Object, LoadsRunsAndSharesGlobalData) {
+  COREBPF_REQUIRE_ROOT();
+  auto object = Object::open(bpf_object("object_runtime"));
+  object.spec().set_global("step", std::uint32_t{3});
+  object.load();
+  ASSERT_TRUE(object.loaded());
+
+  const Program& program = object.program("count_packets");
+  EXPECT_EQ(program.type(), ProgramType::socket_filter);
+  run_on_packet(program, 64);
+  run_on_packet(program, 64);
+
+  EXPECT_EQ(live_global<std::uint64_t>(object, ".bss", "runs"), 6u) << "two runs stepping by the .rodata step";
+  EXPECT_EQ(object.rodata<std::uint32_t>(), 3u) << "step is the first .rodata variable";
+  EXPECT_EQ(live_global<std::uint32_t>(object, ".rodata", "key_base"), 100u);
+  EXPECT_EQ(lookup<std::uint64_t>(object.map("seen"), 100 + 64 - kEthernetHeader), 6u);
+  EXPECT_EQ(lookup<std::uint64_t>(object.map("totals"), 0), 2u) << "the subprogram counts calls";
+  EXPECT_EQ(lookup<std::uint64_t>(object.map("totals"), 1), 14u) << "and adds the .data bonus (7)";
+
+  // User space writes .data; the next run uses it.
+  object.data<std::uint64_t>() = 10;
+  run_on_packet(program, 80);
+  EXPECT_EQ(lookup<std::uint64_t>(object.map("totals"), 1), 24u);
+  EXPECT_EQ(live_global<std::uint64_t>(object, ".bss", "last_bonus"), 10u);
+  EXPECT_EQ(lookup<std::uint64_t>(object.map("seen"), 100 + 80 - kEthernetHeader), 9u);
+
+  // And the program's writes to .bss show in the view; a user-space write is seen by it.
+  auto* bss = object.section_bytes(".bss").data();
+  const auto runs_offset = object.spec().find_section_map(".bss")->find_variable("runs")->offset;
+  std::uint64_t runs = 1000;
+  std::memcpy(bss + runs_offset, &runs, sizeof(runs));
+  run_on_packet(program, 64);
+  EXPECT_EQ(live_global<std::uint64_t>(object, ".bss", "runs"), 1003u);
+  EXPECT_EQ(lookup<std::uint64_t>(object.map("seen"), 100 + 64 - kEthernetHeader), 1003u);
+}
+
+TEST(Object, ViewsAndHandlesSayWhatIsWrong) {
+  COREBPF_REQUIRE_ROOT();
+  auto object = Object::open(bpf_object("object_runtime"));
+  EXPECT_THROW(object.program("count_packets"), Error) << "not loaded yet";
+  EXPECT_THROW(object.section_bytes(".bss"), Error) << "not loaded yet";
+  object.load();
+  EXPECT_THROW(object.load(), Error) << "loaded twice";
+  EXPECT_THROW(object.program("missing"), Error);
+  EXPECT_THROW(object.map("missing"), Error);
+  EXPECT_THROW(object.section_bytes(".rodata"), Error) << "frozen: only the const view";
+  EXPECT_THROW(object.section_bytes(".data.nothing"), Error);
+  struct TooBig {
+    std::uint8_t bytes[4096];
+  };
+  EXPECT_THROW(object.data<TooBig>(), Error);
+  EXPECT_EQ(object.rodata<std::uint32_t>(), 1u) << "the compiled default";
+}
+
+TEST(Object, MapCreationFailureNamesTheMap) {
+  COREBPF_REQUIRE_ROOT();
+  const auto fds_before = test::open_fd_count();
+  {
+    auto object = Object::open(bpf_object("object_runtime"));
+    object.spec().map("totals").set_max_entries(0);
+    try {
+      object.load();
+      FAIL() << "a map with no entries was created";
+    } catch (const Error& e) {
+      EXPECT_NE(e.message().find("map 'totals'"), std::string::npos) << e.message();
+      EXPECT_NE(e.message().find("creating"), std::string::npos) << e.message();
+    }
+  }
+  EXPECT_EQ(test::open_fd_count(), fds_before);
+}
+
+TEST(Object, VerifierRejectionNamesProgramAndReleasesEverything) {
+  COREBPF_REQUIRE_ROOT();
+  {
+    auto warm_up = Object::open(bpf_object("object_runtime"));  // caches (probes, kernel description)
+    warm_up.load();
+  }
+  const auto fds_before = test::open_fd_count();
+  {
+    auto object = Object::open(bpf_object("object_rejected"));
+    try {
+      object.load();
+      FAIL() << "the verifier accepted an out-of-bounds read";
+    } catch (const Error& e) {
+      const std::string& message = e.message();
+      EXPECT_NE(message.find("program 'reads_too_far'"), std::string::npos) << message;
+      EXPECT_NE(message.find("invalid access to map value"), std::string::npos) << message;
+      EXPECT_NE(message.find("object_rejected.bpf.c:"), std::string::npos) << "the source line\n" << message;
+      EXPECT_EQ(e.errno_value(), EACCES) << message;
+    }
+    EXPECT_FALSE(object.loaded());
+    EXPECT_THROW(object.program("accepted_first"), Error);
+  }
+  EXPECT_EQ(test::open_fd_count(), fds_before) << "maps, BTF and the accepted program were released";
+
+  // Without the rejected program the same object loads.
+  auto object = Object::open(bpf_object("object_rejected"));
+  object.spec().program("reads_too_far").set_autoload(false);
+  object.load();
+  EXPECT_TRUE(object.program("accepted_first"));
+  EXPECT_THROW(object.program("reads_too_far"), Error) << "not loaded";
+}
+
+TEST(Object, RepeatedLoadsLeaveNoFds) {
+  COREBPF_REQUIRE_ROOT();
+  {
+    auto warm_up = Object::open(bpf_object("object_runtime"));
+    warm_up.load();
+  }
+  const auto fds_before = test::open_fd_count();
+  for (int cycle = 0; cycle < 100; ++cycle) {
+    auto object = Object::open(bpf_object("object_runtime"));
+    object.load();
+    ASSERT_EQ(run_on_packet(object.program("count_packets"), 64), 0u);
+    ASSERT_EQ(live_global<std::uint64_t>(object, ".bss", "runs"), 1u) << "a fresh object each cycle";
+  }
+  EXPECT_EQ(test::open_fd_count(), fds_before);
+}
+
+}  // namespace
+}  // namespace corebpf
