@@ -158,7 +158,8 @@ struct Object::State {
     if (definition.flags & BPF_F_NUMA_NODE) create.numa_node = definition.numa_node;
     create.map_extra = definition.map_extra;
     if (is_global_data(spec_map.origin()) && !kernel::has_mmapable_arrays()) create.flags &= ~kMapFlagMmapable;
-    if (btf_fd && (definition.btf_key_type_id != 0 || definition.btf_value_type_id != 0)) {
+    // The kernel checks BTF ids only together with a value type (a map-in-map has none).
+    if (btf_fd && definition.btf_value_type_id != 0) {
       create.btf_fd = btf_fd.get();
       create.btf_key_type_id = definition.btf_key_type_id;
       create.btf_value_type_id = definition.btf_value_type_id;

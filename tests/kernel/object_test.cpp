@@ -2,8 +2,12 @@
 // through BPF_PROG_TEST_RUN, verifier rejection and clean-up.
 #include <gtest/gtest.h>
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <cstdint>
 #include <cstring>
+#include <filesystem>
 #include <string>
 #include <utility>
 #include <vector>
@@ -152,6 +156,67 @@ TEST(Object, VerifierRejectionNamesProgramAndReleasesEverything) {
   object.load();
   EXPECT_TRUE(object.program("accepted_first"));
   EXPECT_THROW(object.program("reads_too_far"), Error) << "not loaded";
+}
+
+TEST(Object, FillsProgArrayAndMapInMapSlots) {
+  COREBPF_REQUIRE_ROOT();
+  auto object = Object::open(bpf_object("object_slots"));
+  object.load();
+  EXPECT_EQ(run_on_packet(object.program("jump"), 64), 42u) << "tail call through the initial jumps slot";
+  EXPECT_EQ(lookup<std::uint64_t>(object.map("inner_a"), 0), 1u) << "counted through outer[1]";
+  EXPECT_EQ(object.map("outer").inner_id(bytes_of(std::uint32_t{1})), object.map("inner_a").info().id);
+  EXPECT_FALSE(object.map("outer").inner_id(bytes_of(std::uint32_t{0})));
+}
+
+TEST(Object, PinsByNameReusesAndChecks) {
+  COREBPF_REQUIRE_ROOT();
+  COREBPF_REQUIRE_BPFFS();
+  const std::string root = test::bpffs_path("object_pins");
+  ASSERT_EQ(::mkdir(root.c_str(), 0700), 0) << root;
+  const std::string pin = root + "/shared_counts";
+  ObjectOptions options;
+  options.pin_root = root;
+  {
+    auto first = Object::open(bpf_object("object_slots"), options);
+    first.load();
+    EXPECT_TRUE(std::filesystem::exists(pin));
+    auto second = Object::open(bpf_object("object_slots"), options);
+    second.load();
+    EXPECT_EQ(first.map("shared_counts").info().id, second.map("shared_counts").info().id) << "reused";
+    EXPECT_NE(first.map("inner_a").info().id, second.map("inner_a").info().id) << "not pinned: not shared";
+    run_on_packet(first.program("jump"), 64);
+    run_on_packet(second.program("jump"), 64);
+    EXPECT_EQ(lookup<std::uint64_t>(first.map("shared_counts"), 0), 2u);
+
+    auto mismatched = Object::open(bpf_object("object_slots"), options);
+    mismatched.spec().map("shared_counts").set_max_entries(16);
+    try {
+      mismatched.load();
+      FAIL() << "a pinned map of another size was reused";
+    } catch (const Error& e) {
+      EXPECT_NE(e.message().find("max entries"), std::string::npos) << e.message();
+      EXPECT_NE(e.message().find(pin), std::string::npos) << e.message();
+    }
+  }
+  EXPECT_TRUE(std::filesystem::exists(pin)) << "pins outlive the objects";
+  ::unlink(pin.c_str());
+
+  // A load that fails removes the pins it made.
+  auto rejected = Object::open(bpf_object("object_rejected"), options);
+  rejected.spec().map("small").set_pinning(Pinning::by_name);
+  EXPECT_THROW(rejected.load(), Error);
+  EXPECT_FALSE(std::filesystem::exists(root + "/small"));
+  EXPECT_EQ(::rmdir(root.c_str()), 0) << "nothing left in " << root;
+}
+
+TEST(Object, VerifierLogOfASuccessfulLoad) {
+  COREBPF_REQUIRE_ROOT();
+  ObjectOptions options;
+  options.log_level = 1;
+  auto object = Object::open(bpf_object("object_runtime"), options);
+  object.load();
+  EXPECT_NE(object.verifier_log("count_packets").find("processed"), std::string::npos)
+      << object.verifier_log("count_packets");
 }
 
 TEST(Object, RepeatedLoadsLeaveNoFds) {
