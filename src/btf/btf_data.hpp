@@ -81,7 +81,7 @@ struct BtfData {
 
   // Keeps the original bytes alive (mapped file, ELF image, decompressed buffer...).
   std::shared_ptr<const void> keepalive;
-  std::span<const std::byte> blob;  // the BTF in its original byte order
+  std::span<const std::byte> blob;   // the BTF in its original byte order
   std::vector<std::byte> host_copy;  // header+types+strings converted to host order or realigned
 
   RawHeader header{};
@@ -93,7 +93,7 @@ struct BtfData {
 
   TypeId first_id = 1;
   std::uint32_t total_count = 1;  // including base and void
-  OffsetTable type_offsets;  // [id - first_id] -> byte offset into `types`
+  OffsetTable type_offsets;       // [id - first_id] -> byte offset into `types`
   std::uint32_t pointer_size = 8;
 
   // One index per NameScope part (types, symbols), each built on its first lookup.

@@ -90,11 +90,9 @@ class Parser {
     const std::uint64_t body = blob.size() - h.hdr_len;
     if (h.type_off % 4 != 0) bad("type section offset {} is not 4-byte aligned", h.type_off);
     if (std::uint64_t{h.type_off} + h.type_len > body)
-      bad("type section (offset {}, length {}) runs past the end of the data ({} bytes)", h.type_off, h.type_len,
-          body);
+      bad("type section (offset {}, length {}) runs past the end of the data ({} bytes)", h.type_off, h.type_len, body);
     if (std::uint64_t{h.str_off} + h.str_len > body)
-      bad("string section (offset {}, length {}) runs past the end of the data ({} bytes)", h.str_off, h.str_len,
-          body);
+      bad("string section (offset {}, length {}) runs past the end of the data ({} bytes)", h.str_off, h.str_len, body);
     if (h.type_len % 4 != 0) bad("type section length {} is not a multiple of 4", h.type_len);
     const std::uint64_t t0 = h.type_off, t1 = t0 + h.type_len, s0 = h.str_off, s1 = s0 + h.str_len;
     if (h.type_len > 0 && h.str_len > 0 && t0 < s1 && s0 < t1) bad("type and string sections overlap");
@@ -121,10 +119,10 @@ class Parser {
     if (d_.base) {
       d_.base_strings_size = d_.base->base_strings_size + d_.base->strings_size;
     } else if (d_.strings_size == 0 || d_.strings[0] != '\0') {
-      bad("string section does not start with an empty string; if this is split BTF (a kernel module), give its base BTF");
+      bad("string section does not start with an empty string; if this is split BTF (a kernel module), give its base "
+          "BTF");
     }
-    if (d_.strings_size > 0 && d_.strings[d_.strings_size - 1] != '\0')
-      bad("string section is not NUL-terminated");
+    if (d_.strings_size > 0 && d_.strings[d_.strings_size - 1] != '\0') bad("string section is not NUL-terminated");
   }
 
   // Hot path: names and references are only accumulated (max seen); the rare error path walks
@@ -170,7 +168,8 @@ class Parser {
     if (max_ref_ >= d_.total_count) report_bad_ref();
   }
 
-  void check_type(TypeId id, std::uint32_t off, const RawType& t, Kind kind, std::uint32_t vlen, const std::byte* rest) {
+  void check_type(TypeId id, std::uint32_t off, const RawType& t, Kind kind, std::uint32_t vlen,
+                  const std::byte* rest) {
     switch (kind) {
       case Kind::Int: {
         std::uint32_t word;

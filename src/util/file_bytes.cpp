@@ -23,7 +23,8 @@ FileBytes FileBytes::open(const std::string& path) {
   FileBytes result;
   if (S_ISREG(st.st_mode) && st.st_size > 0) {
     // MAP_PRIVATE: sysfs BTF files accept only private read-only mappings.
-    void* addr = ::mmap(nullptr, static_cast<std::size_t>(st.st_size), PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd.get(), 0);
+    void* addr =
+        ::mmap(nullptr, static_cast<std::size_t>(st.st_size), PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd.get(), 0);
     if (addr != MAP_FAILED) {
       result.data_ = static_cast<const std::byte*>(addr);
       result.size_ = static_cast<std::size_t>(st.st_size);

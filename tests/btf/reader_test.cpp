@@ -1007,7 +1007,8 @@ TEST(ReaderValidation, StringSectionShape) {
   unterminated.strings().back() = 'x';
   expect_invalid(unterminated.bytes(), {"string section is not NUL-terminated"});
   RawBtf none;
-  expect_invalid(none.bytes(false, {.str_len = 0}), {"string section does not start with an empty string", "give its base BTF"});
+  expect_invalid(none.bytes(false, {.str_len = 0}),
+                 {"string section does not start with an empty string", "give its base BTF"});
 }
 
 // ---- Validation: types ----

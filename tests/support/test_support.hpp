@@ -23,10 +23,10 @@ int run_command(const std::string& command, std::string* output = nullptr);
 }  // namespace corebpf::test
 
 // Skips the test with `why` outside CI; in CI (CI=true) a skip is a failure.
-#define COREBPF_SKIP_OR_FAIL(why)                                            \
-  do {                                                                       \
+#define COREBPF_SKIP_OR_FAIL(why)                                                \
+  do {                                                                           \
     if (::corebpf::test::running_in_ci()) FAIL() << "required in CI: " << (why); \
-    GTEST_SKIP() << (why);                                                   \
+    GTEST_SKIP() << (why);                                                       \
   } while (0)
 
 #define COREBPF_REQUIRE_ROOT()                                                           \
