@@ -10,6 +10,7 @@
 
 #include "corebpf/fd.hpp"
 #include "corebpf/kernel.hpp"
+#include "corebpf/link.hpp"
 #include "corebpf/object_spec.hpp"
 
 namespace corebpf {
@@ -36,6 +37,8 @@ class Program {
   Program() = default;
   // Takes ownership of a program fd; the name and type are read from the kernel when empty.
   explicit Program(UniqueFd fd, std::string name = {});
+  // A program the loader made from `definition` (its SEC() name), so attach() knows the hook.
+  Program(UniqueFd fd, std::string name, ProgramDefinition definition, std::string section);
   Program(Program&&) noexcept = default;
   Program& operator=(Program&&) noexcept = default;
   Program(const Program&) = delete;
@@ -49,6 +52,9 @@ class Program {
   explicit operator bool() const noexcept { return static_cast<bool>(fd_); }
   const std::string& name() const noexcept { return name_; }
   ProgramType type() const noexcept { return type_; }
+  // What the SEC() name said (empty definition for a program opened by pin or id).
+  const ProgramDefinition& definition() const noexcept { return definition_; }
+  const std::string& section() const noexcept { return section_; }
   kernel::ProgramInfo info() const;
 
   // BPF_OBJ_PIN at `path` (bpffs); unpin removes the file.
@@ -59,10 +65,51 @@ class Program {
   // corebpf::Error naming the program (EINVAL / ENOTSUPP for types without test_run).
   TestRunResult test_run(const TestRunOptions& options = {}) const;
 
+  // ---- Attach. Every function returns the Link that keeps the program attached and throws
+  // corebpf::Error naming the program, the target and the reason (unknown function or
+  // tracepoint, missing tracefs, no privileges, a kernel without the hook).
+
+  // The hook the SEC() name gives (tracepoint/cat/name, kprobe/func, uprobe/path:func, usdt/...,
+  // fentry/func, lsm/hook, iter/task...). Throws (EINVAL) for a section that names no target.
+  Link attach() const;
+
+  // Tracing: tracefs tracepoints, raw tracepoints, BPF trampolines (fentry, fexit, fmod_ret,
+  // tp_btf, lsm, freplace: the target was fixed at load), iterators, kprobes.
+  Link attach_tracepoint(std::string_view category, std::string_view name, std::uint64_t cookie = 0) const;
+  Link attach_raw_tracepoint(std::string_view name, std::uint64_t cookie = 0) const;
+  Link attach_trace(std::uint64_t cookie = 0) const;
+  Link attach_iter(const IterOptions& options = {}) const;
+  Link attach_kprobe(std::string_view function, const KprobeOptions& options = {}) const;
+  // The syscall's kernel function for this architecture (__x64_sys_<name> or sys_<name>).
+  Link attach_ksyscall(std::string_view syscall, const KprobeOptions& options = {}) const;
+  Link attach_kprobe_multi(const KprobeMultiOptions& options) const;
+  // A perf event the caller opened (perf_event_open); the Link owns it from here.
+  Link attach_perf_event(UniqueFd perf_event, std::uint64_t cookie = 0) const;
+
+  // User space: `binary` is a path or a library name found the way the dynamic loader would
+  // ("libc.so.6").
+  Link attach_uprobe(const std::string& binary, const UprobeOptions& options) const;
+  Link attach_usdt(const std::string& binary, std::string_view provider, std::string_view name,
+                   const UsdtOptions& options = {}) const;
+
+  // Networking.
+  Link attach_xdp(int ifindex, const XdpOptions& options = {}) const;
+  Link attach_tc(int ifindex, const TcOptions& options = {}) const;
+  Link attach_cgroup(int cgroup_fd, const CgroupOptions& options = {}) const;
+  Link attach_cgroup(const std::string& cgroup_path, const CgroupOptions& options = {}) const;
+  // Socket filters (SO_ATTACH_BPF); the Link keeps its own dup of the socket to detach.
+  Link attach_socket(int socket_fd) const;
+  // sk_msg / sk_skb programs on a sockmap or sockhash.
+  Link attach_sockmap(const Map& map) const;
+  // sk_lookup and flow_dissector programs on a network namespace (an fd of /proc/PID/ns/net).
+  Link attach_netns(int netns_fd) const;
+
  private:
   UniqueFd fd_;
   std::string name_;
   ProgramType type_ = ProgramType::unspec;
+  ProgramDefinition definition_;
+  std::string section_;
 };
 
 }  // namespace corebpf

@@ -327,7 +327,7 @@ struct Object::State {
       auto outcome = kernel::detail::load_program(request);
       if (!outcome.fd) throw Error(outcome.error, rejection(program, outcome, index));
       logs[index] = std::move(outcome.log);
-      programs[index] = Program(std::move(outcome.fd), program.name());
+      programs[index] = Program(std::move(outcome.fd), program.name(), program.definition(), program.section());
     }
   }
 

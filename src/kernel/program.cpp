@@ -26,6 +26,12 @@ Program::Program(UniqueFd fd, std::string name) : fd_(std::move(fd)), name_(std:
   type_ = static_cast<ProgramType>(info.type);
 }
 
+Program::Program(UniqueFd fd, std::string name, ProgramDefinition definition, std::string section)
+    : Program(std::move(fd), std::move(name)) {
+  definition_ = std::move(definition);
+  section_ = std::move(section);
+}
+
 Program Program::open_pinned(const std::string& path) {
   bpf_attr attr = zeroed_attr();
   attr.pathname = reinterpret_cast<std::uintptr_t>(path.c_str());
