@@ -38,8 +38,12 @@ bool charges_memlock();
 // BPF_LINK_CREATE exists (5.7): links instead of legacy attach.
 bool has_bpf_link();
 
+// Whether this process holds CAP_SYS_ADMIN or CAP_BPF in its effective set (read each call:
+// privileges can be dropped at any time).
+bool has_bpf_privileges();
+
 // Lifts RLIMIT_MEMLOCK to infinity when charges_memlock() says it matters; once per process.
-// Throws corebpf::Error when the kernel charges memlock and the limit cannot be raised.
+// When the limit cannot be raised it logs a warning: a load that does not fit fails by name.
 void raise_memlock_if_needed();
 
 }  // namespace corebpf::kernel

@@ -10,7 +10,10 @@
 #include <atomic>
 #include <cerrno>
 #include <cstring>
+#include <cstdlib>
+#include <fstream>
 #include <functional>
+#include <string>
 #include <map>
 #include <mutex>
 #include <utility>
@@ -243,24 +246,30 @@ bool probe_map_type(MapType type) {
 }
 
 // In a child process, so the parent's limit is never lowered even for a moment: with
-// RLIMIT_MEMLOCK at 0, a map can only be created when the kernel does not charge memlock.
+// RLIMIT_MEMLOCK at 0, a map can only be created when the kernel does not charge memlock. A
+// process that cannot create a map at all (no privileges) learns nothing: it is told "no", so the
+// loader goes on and its first map creation reports the missing privileges by name.
 bool probe_charges_memlock() {
   const pid_t child = ::fork();
   if (child < 0) return true;  // cannot tell: assume the older, stricter accounting
   if (child == 0) {
+    const auto create_map = [] {
+      bpf_attr attr = zeroed_attr();
+      attr.map_type = BPF_MAP_TYPE_ARRAY;
+      attr.key_size = 4;
+      attr.value_size = 4;
+      attr.max_entries = 1;
+      return detail::bpf_call(BPF_MAP_CREATE, attr) >= 0;
+    };
+    if (!create_map()) ::_exit(3);  // not even with the current limit
     rlimit zero{0, 0};
     if (::setrlimit(RLIMIT_MEMLOCK, &zero) != 0) ::_exit(2);
-    bpf_attr attr = zeroed_attr();
-    attr.map_type = BPF_MAP_TYPE_ARRAY;
-    attr.key_size = 4;
-    attr.value_size = 4;
-    attr.max_entries = 1;
-    const long fd = detail::bpf_call(BPF_MAP_CREATE, attr);
-    ::_exit(fd >= 0 ? 0 : (errno == EPERM ? 1 : 2));
+    ::_exit(create_map() ? 0 : 1);
   }
   int status = 0;
   while (::waitpid(child, &status, 0) < 0 && errno == EINTR) {
   }
+  if (WIFEXITED(status) && WEXITSTATUS(status) == 3) return false;
   return !(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 }
 
@@ -332,6 +341,19 @@ bool has_bpf_link() {
   return answer;
 }
 
+bool has_bpf_privileges() {
+  constexpr int cap_sys_admin = 21;
+  constexpr int cap_bpf = 39;
+  std::ifstream status("/proc/self/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (!line.starts_with("CapEff:")) continue;
+    const std::uint64_t effective = std::strtoull(line.c_str() + 7, nullptr, 16);
+    return (effective & ((1ULL << cap_sys_admin) | (1ULL << cap_bpf))) != 0;
+  }
+  return ::geteuid() == 0;
+}
+
 void raise_memlock_if_needed() {
   static std::once_flag once;
   std::call_once(once, [] {
@@ -339,8 +361,13 @@ void raise_memlock_if_needed() {
     if (::getrlimit(RLIMIT_MEMLOCK, &current) == 0 && current.rlim_cur == RLIM_INFINITY) return;
     if (!charges_memlock()) return;
     rlimit unlimited{RLIM_INFINITY, RLIM_INFINITY};
-    if (::setrlimit(RLIMIT_MEMLOCK, &unlimited) != 0)
-      util::fail_errno("this kernel charges BPF memory to RLIMIT_MEMLOCK and raising that limit failed");
+    if (::setrlimit(RLIMIT_MEMLOCK, &unlimited) != 0) {
+      // Not fatal here: small objects may fit the current limit, and if not, the map or program
+      // that does not fit fails by name with EPERM.
+      util::log(LogLevel::warning, "this kernel charges BPF memory to RLIMIT_MEMLOCK and raising that limit failed: {}",
+                std::strerror(errno));
+      return;
+    }
     util::log(LogLevel::debug, "raised RLIMIT_MEMLOCK to unlimited: this kernel charges BPF memory to it");
   });
 }

@@ -224,7 +224,7 @@ struct Object::State {
       }
       return map;
     } catch (const Error& e) {
-      throw Error(e.errno_value(), fmt::format("{}: map '{}': creating: {}", what(), spec_map.name(), e.message()));
+      throw Error(e.errno_value(), fmt::format("{}: creating {}", what(), e.message()));
     }
   }
 
@@ -401,6 +401,14 @@ void Object::load() {
     state.load_programs();
     state.fill_slots();
     state.map_global_data();
+  } catch (const Error& e) {
+    state.release();
+    if (e.errno_value() == EPERM && !kernel::has_bpf_privileges()) {
+      throw Error(EPERM, fmt::format("{} (loading BPF objects needs root, or CAP_BPF with CAP_PERFMON for "
+                                     "tracing and CAP_NET_ADMIN for networking programs)",
+                                     e.message()));
+    }
+    throw;
   } catch (...) {
     state.release();
     throw;
