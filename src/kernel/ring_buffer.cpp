@@ -20,16 +20,13 @@
 namespace corebpf {
 namespace {
 
-constexpr std::uint32_t record_header_size = BPF_RINGBUF_HDR_SZ;
+using detail::RingWindow;
+static_assert(RingWindow::header_size == BPF_RINGBUF_HDR_SZ && RingWindow::busy_bit == BPF_RINGBUF_BUSY_BIT &&
+              RingWindow::discard_bit == BPF_RINGBUF_DISCARD_BIT);
 
-std::uint64_t load_acquire(const std::uint64_t* position) noexcept {
-  return std::atomic_ref<std::uint64_t>(*const_cast<std::uint64_t*>(position)).load(std::memory_order_acquire);
-}
-std::uint32_t load_acquire(const std::uint32_t* word) noexcept {
-  return std::atomic_ref<std::uint32_t>(*const_cast<std::uint32_t*>(word)).load(std::memory_order_acquire);
-}
+std::uint64_t load_acquire(const std::uint64_t* position) noexcept { return RingWindow::load_acquire(position); }
 void store_release(std::uint64_t* position, std::uint64_t value) noexcept {
-  std::atomic_ref<std::uint64_t>(*position).store(value, std::memory_order_release);
+  RingWindow::store_release(position, value);
 }
 
 struct Ring {
@@ -37,33 +34,18 @@ struct Ring {
   RingBuffer::Callback callback;
   util::MappedRegion consumer_page;   // RW
   util::MappedRegion producer_pages;  // RO: producer page + the data area twice
-  std::uint64_t mask = 0;             // data size - 1 (a power of two)
   std::size_t page_size = 0;
+  RingWindow window;  // into the two mappings above
 
-  std::uint64_t* consumer_position() const noexcept { return reinterpret_cast<std::uint64_t*>(consumer_page.data()); }
-  const std::uint64_t* producer_position() const noexcept {
-    return reinterpret_cast<const std::uint64_t*>(producer_pages.data());
-  }
-  const std::byte* data() const noexcept { return producer_pages.data() + page_size; }
+  std::uint64_t* consumer_position() const noexcept { return window.consumer; }
 
-  // Walks the complete records from the consumer position; `visit(span)` returns false to stop
-  // after that record. Returns the position after the last record walked.
+  // Records of released batches, kept for the next batch: its storage is reused, not allocated
+  // (and, for big batches, page-faulted in) again.
+  std::vector<std::span<const std::byte>> spare_records;
+
   template <typename Visit>
   std::uint64_t walk(std::uint64_t position, std::size_t& delivered, Visit&& visit) const {
-    for (;;) {
-      const std::uint64_t producer = load_acquire(producer_position());
-      if (position >= producer) return position;
-      while (position < producer) {
-        const std::byte* header = data() + (position & mask);
-        const std::uint32_t length_word = load_acquire(reinterpret_cast<const std::uint32_t*>(header));
-        if ((length_word & BPF_RINGBUF_BUSY_BIT) != 0) return position;  // the producer is not done
-        const std::uint32_t length = length_word & ~(BPF_RINGBUF_BUSY_BIT | BPF_RINGBUF_DISCARD_BIT);
-        position += (std::uint64_t{length} + record_header_size + 7) & ~std::uint64_t{7};
-        if ((length_word & BPF_RINGBUF_DISCARD_BIT) != 0) continue;
-        ++delivered;
-        if (!visit(std::span<const std::byte>(header + record_header_size, length))) return position;
-      }
-    }
+    return window.walk(position, delivered, std::forward<Visit>(visit));
   }
 };
 
@@ -110,7 +92,6 @@ std::size_t RingBuffer::add(const Map& map, Callback callback) {
   ring->callback = std::move(callback);
   ring->page_size = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
   const std::size_t data_size = map.max_entries();
-  ring->mask = data_size - 1;
   ring->consumer_page = util::MappedRegion(
       ::mmap(nullptr, ring->page_size, PROT_READ | PROT_WRITE, MAP_SHARED, map.fd(), 0), ring->page_size);
   if (!ring->consumer_page) util::fail_errno("map '{}': ring buffer: mmap of the consumer page", map.name());
@@ -119,6 +100,10 @@ std::size_t RingBuffer::add(const Map& map, Callback callback) {
       ::mmap(nullptr, producer_size, PROT_READ, MAP_SHARED, map.fd(), static_cast<off_t>(ring->page_size)),
       producer_size);
   if (!ring->producer_pages) util::fail_errno("map '{}': ring buffer: mmap of the data pages", map.name());
+  ring->window.consumer = reinterpret_cast<std::uint64_t*>(ring->consumer_page.data());
+  ring->window.producer = reinterpret_cast<const std::uint64_t*>(ring->producer_pages.data());
+  ring->window.data = ring->producer_pages.data() + ring->page_size;
+  ring->window.mask = data_size - 1;
 
   epoll_event event{};
   event.events = EPOLLIN;
@@ -171,12 +156,16 @@ RingBuffer::Batch RingBuffer::read_batch(std::size_t ring_index) {
   if (ring_index >= impl_->rings.size()) {
     util::fail(std::errc::invalid_argument, "ring buffer: no ring {} (there are {})", ring_index, impl_->rings.size());
   }
-  const Ring& ring = *impl_->rings[ring_index];
+  Ring& ring = *impl_->rings[ring_index];
   Batch batch;
   batch.consumer_position_ = ring.consumer_position();
+  batch.home_ = &ring.spare_records;
+  batch.records_ = std::move(ring.spare_records);
+  ring.spare_records.clear();
+  std::vector<std::span<const std::byte>>& records = batch.records_;
   std::size_t delivered = 0;
   batch.end_position_ = ring.walk(load_acquire(batch.consumer_position_), delivered, [&](auto record) {
-    batch.records_.push_back(record);
+    records.push_back(record);
     return true;
   });
   return batch;
@@ -185,6 +174,7 @@ RingBuffer::Batch RingBuffer::read_batch(std::size_t ring_index) {
 RingBuffer::Batch::Batch(Batch&& other) noexcept
     : consumer_position_(std::exchange(other.consumer_position_, nullptr)),
       end_position_(other.end_position_),
+      home_(std::exchange(other.home_, nullptr)),
       records_(std::move(other.records_)) {}
 
 RingBuffer::Batch& RingBuffer::Batch::operator=(Batch&& other) noexcept {
@@ -192,6 +182,7 @@ RingBuffer::Batch& RingBuffer::Batch::operator=(Batch&& other) noexcept {
     release();
     consumer_position_ = std::exchange(other.consumer_position_, nullptr);
     end_position_ = other.end_position_;
+    home_ = std::exchange(other.home_, nullptr);
     records_ = std::move(other.records_);
   }
   return *this;
@@ -201,6 +192,16 @@ void RingBuffer::Batch::release() noexcept {
   if (consumer_position_ != nullptr) store_release(consumer_position_, end_position_);
   consumer_position_ = nullptr;
   records_.clear();
+  // The storage goes back to the ring unless a later batch already brought its own back.
+  if (home_ != nullptr && home_->capacity() < records_.capacity()) *home_ = std::move(records_);
+  home_ = nullptr;
+}
+
+const detail::RingWindow& RingBuffer::ring_window(std::size_t ring) const {
+  if (ring >= impl_->rings.size()) {
+    util::fail(std::errc::invalid_argument, "ring buffer: no ring {} (there are {})", ring, impl_->rings.size());
+  }
+  return impl_->rings[ring]->window;
 }
 
 int RingBuffer::epoll_fd() const noexcept { return impl_->epoll.get(); }

@@ -166,6 +166,78 @@ TEST_F(RingBufferTest, TwoRingsOneEpollSet) {
   EXPECT_EQ(ring.poll(10), 0U);
 }
 
+TEST_F(RingBufferTest, ConsumeBatchVisitsEveryRecordInPlace) {
+  RingBuffer ring;
+  std::size_t callbacks = 0;
+  ring.add(program_->map("ring_a"), [&](auto) { return ++callbacks, 0; });
+  std::uint64_t produced = 0;  // the producer's next sequence number
+  std::size_t total = 0;
+  // Same-size runs (four headers checked at once), discards breaking them up, and 208-byte
+  // records that wrap the 4096-byte ring at a different offset each round.
+  for (int round = 0; round < 30; ++round) {
+    const std::uint32_t size = round % 3 == 0 ? 200 : (round % 3 == 1 ? 16 : 56);
+    const std::uint32_t discard_every = round % 5 == 4 ? 4 : 0;
+    configure(size, discard_every);
+    const std::uint32_t runs = size == 200 ? 17 : 41;
+    program_->run(runs);
+    std::vector<std::uint64_t> wanted;
+    for (std::uint64_t seq = produced; seq < produced + runs; ++seq) {
+      if (discard_every == 0 || seq % discard_every != 0) wanted.push_back(seq);
+    }
+    produced += runs;
+    std::vector<std::uint64_t> seen;
+    const std::size_t visited =
+        ring.consume_batch(0, [&](std::span<const std::byte> record) { seen.push_back(check_record(record, size)); });
+    EXPECT_EQ(visited, wanted.size()) << "round " << round;
+    EXPECT_EQ(seen, wanted) << "round " << round;
+    EXPECT_EQ(ring.consume(), 0U);  // the position was published
+    total += visited;
+  }
+  EXPECT_GT(total, 900U);
+  EXPECT_EQ(callbacks, 0U);
+}
+
+TEST_F(RingBufferTest, ConsumeBatchVisitorCanStop) {
+  configure(24);
+  RingBuffer ring;
+  ring.add(program_->map("ring_a"), [](auto) { return 0; });
+  program_->run(20);
+  std::vector<std::uint64_t> seen;
+  const auto take_seven = [&](std::span<const std::byte> record) {
+    seen.push_back(check_record(record, 24));
+    return seen.size() % 7 != 0;
+  };
+  EXPECT_EQ(ring.consume_batch(0, take_seven), 7U);
+  EXPECT_EQ(ring.consume_batch(0, take_seven), 7U);
+  EXPECT_EQ(ring.consume_batch(0, take_seven), 6U);
+  ASSERT_EQ(seen.size(), 20U);
+  for (std::uint64_t index = 0; index < 20; ++index) EXPECT_EQ(seen[index], index);
+  EXPECT_THROW(ring.consume_batch(1, [](auto) {}), Error);
+}
+
+TEST_F(RingBufferTest, BatchStorageIsReusedAndBatchesMove) {
+  configure(32);
+  RingBuffer ring;
+  ring.add(program_->map("ring_a"), [](auto) { return 0; });
+  program_->run(9);
+  const void* storage = nullptr;
+  {
+    RingBuffer::Batch batch = ring.read_batch(0);
+    ASSERT_EQ(batch.size(), 9U);
+    storage = batch.records().data();
+    RingBuffer::Batch moved = std::move(batch);
+    EXPECT_EQ(moved.size(), 9U);
+    EXPECT_EQ(check_record(moved.records()[8], 32), 8U);
+  }
+  program_->run(5);
+  RingBuffer::Batch again = ring.read_batch(0);
+  ASSERT_EQ(again.size(), 5U);
+  EXPECT_EQ(static_cast<const void*>(again.records().data()), storage);
+  EXPECT_EQ(check_record(again.records()[0], 32), 9U);
+  again.release();
+  EXPECT_TRUE(ring.read_batch(0).empty());
+}
+
 TEST_F(RingBufferTest, WrongMapTypeIsRefused) {
   RingBuffer ring;
   try {
