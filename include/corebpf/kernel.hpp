@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "corebpf/btf.hpp"
@@ -47,6 +48,17 @@ struct ProgramInfo {
   std::string name;
   std::array<std::uint8_t, 8> tag{};
   std::uint32_t btf_id = 0;  // 0 when the program has no BTF
+  // What `prog show` prints besides.
+  std::uint64_t loaded_at_ns = 0;  // CLOCK_BOOTTIME at load
+  std::uint32_t created_by_uid = 0;
+  std::uint32_t xlated_size = 0;  // bytes of the translated instructions
+  std::uint32_t jited_size = 0;   // bytes of JIT output; 0 when not JITed
+  bool gpl_compatible = false;
+  std::uint64_t run_time_ns = 0;  // with kernel.bpf_stats_enabled
+  std::uint64_t run_count = 0;
+  std::uint32_t verified_insns = 0;
+  std::vector<std::uint32_t> map_ids;
+  std::optional<std::uint64_t> memlock_bytes;  // /proc/self/fdinfo "memlock"; empty when absent
 };
 
 struct MapInfo {
@@ -60,13 +72,28 @@ struct MapInfo {
   std::uint32_t btf_id = 0;
   std::uint32_t btf_key_type_id = 0;
   std::uint32_t btf_value_type_id = 0;
+  std::uint32_t btf_vmlinux_value_type_id = 0;
+  std::optional<std::uint64_t> memlock_bytes;  // /proc/self/fdinfo "memlock"
+  bool frozen = false;                         // /proc/self/fdinfo "frozen"
 };
 
 struct LinkInfo {
   std::uint32_t id = 0;
   std::uint32_t type = 0;  // BPF_LINK_TYPE_*
   std::uint32_t program_id = 0;
+  // What the link is attached to, as `link show` prints it ("tp_name sys_enter", "ifindex 2",
+  // "cgroup_id 1"): the type's fields of bpf_link_info in 6.1's layout; empty when none.
+  std::vector<std::pair<std::string, std::string>> details;
 };
+
+// "raw_tracepoint", "tracing", "perf_event"...: bpftool's names of BPF_LINK_TYPE_*; "" when unknown.
+std::string_view link_type_name(std::uint32_t type) noexcept;
+
+// BPF_OBJ_GET: a new fd for whatever is pinned at `path` (program, map or link); throws
+// corebpf::Error naming the path.
+UniqueFd open_pinned(const std::string& path);
+// Which kind of BPF object `fd` is (from /proc/self/fdinfo); empty for a BTF or a non-BPF fd.
+std::optional<ObjectType> object_type_of(int fd);
 
 // Info of the object behind `fd` (borrowed, not closed). Throws corebpf::Error.
 BtfInfo btf_info(int fd);

@@ -1,8 +1,13 @@
 // Walking, opening and describing the kernel's BPF objects by id.
+#include <algorithm>
+#include <array>
 #include <cerrno>
 #include <cstring>
+#include <fstream>
+#include <iterator>
 
 #include "corebpf/kernel.hpp"
+#include "corebpf/object_spec.hpp"
 #include "kernel/bpf_syscall.hpp"
 #include "util/error_format.hpp"
 
@@ -36,6 +41,34 @@ bpf_attr zeroed_attr() {
 
 std::string fixed_string(const char* chars, std::size_t capacity) {
   return std::string(chars, strnlen(chars, capacity));
+}
+
+// The "name:\tvalue" lines of /proc/self/fdinfo/FD: what BPF_OBJ_GET_INFO_BY_FD does not tell
+// (memlock, frozen, the object's kind). Missing or unreadable lines give an empty result.
+std::optional<std::string> fdinfo_field(int fd, std::string_view field) {
+  std::ifstream in(fmt::format("/proc/self/fdinfo/{}", fd));
+  std::string line;
+  while (std::getline(in, line)) {
+    if (!line.starts_with(field) || line.size() <= field.size() || line[field.size()] != ':') continue;
+    const std::size_t start = line.find_first_not_of(" \t", field.size() + 1);
+    return start == std::string::npos ? std::string() : line.substr(start);
+  }
+  return std::nullopt;
+}
+
+std::optional<std::uint64_t> fdinfo_number(int fd, std::string_view field) {
+  const auto text = fdinfo_field(fd, field);
+  if (!text) return std::nullopt;
+  try {
+    return std::stoull(*text);
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+}
+
+std::string attach_type_text(std::uint32_t type) {
+  const std::string_view name = attach_type_name(static_cast<AttachType>(type));
+  return name.empty() ? fmt::format("{}", type) : std::string(name);
 }
 
 }  // namespace
@@ -90,6 +123,19 @@ std::optional<UniqueFd> try_open_by_id(ObjectType type, std::uint32_t id) {
   }
 }
 
+UniqueFd open_pinned(const std::string& path) {
+  bpf_attr attr = zeroed_attr();
+  attr.pathname = reinterpret_cast<std::uintptr_t>(path.c_str());
+  return detail::bpf_fd_call(BPF_OBJ_GET, attr, fmt::format("of pin {}", path));
+}
+
+std::optional<ObjectType> object_type_of(int fd) {
+  if (fdinfo_field(fd, "prog_type")) return ObjectType::program;
+  if (fdinfo_field(fd, "map_type")) return ObjectType::map;
+  if (fdinfo_field(fd, "link_type")) return ObjectType::link;
+  return std::nullopt;
+}
+
 BtfInfo btf_info(int fd) {
   bpf_btf_info raw{};
   detail::object_info(fd, &raw, sizeof(raw), fmt::format("(BTF fd {})", fd));
@@ -115,6 +161,24 @@ ProgramInfo program_info(int fd) {
   info.name = fixed_string(raw.name, sizeof(raw.name));
   std::memcpy(info.tag.data(), raw.tag, info.tag.size());
   info.btf_id = raw.btf_id;
+  info.loaded_at_ns = raw.load_time;
+  info.created_by_uid = raw.created_by_uid;
+  info.xlated_size = raw.xlated_prog_len;
+  info.jited_size = raw.jited_prog_len;
+  info.gpl_compatible = raw.gpl_compatible != 0;
+  info.run_time_ns = raw.run_time_ns;
+  info.run_count = raw.run_cnt;
+  info.verified_insns = raw.verified_insns;
+  if (raw.nr_map_ids != 0) {
+    // A second call with room for the map ids only (the other arrays stay unrequested).
+    info.map_ids.resize(raw.nr_map_ids);
+    bpf_prog_info ids{};
+    ids.nr_map_ids = raw.nr_map_ids;
+    ids.map_ids = reinterpret_cast<std::uintptr_t>(info.map_ids.data());
+    detail::object_info(fd, &ids, sizeof(ids), fmt::format("(program fd {})", fd));
+    info.map_ids.resize(std::min(ids.nr_map_ids, raw.nr_map_ids));
+  }
+  info.memlock_bytes = fdinfo_number(fd, "memlock");
   return info;
 }
 
@@ -132,13 +196,62 @@ MapInfo map_info(int fd) {
   info.btf_id = raw.btf_id;
   info.btf_key_type_id = raw.btf_key_type_id;
   info.btf_value_type_id = raw.btf_value_type_id;
+  info.btf_vmlinux_value_type_id = raw.btf_vmlinux_value_type_id;
+  info.memlock_bytes = fdinfo_number(fd, "memlock");
+  info.frozen = fdinfo_number(fd, "frozen").value_or(0) != 0;
   return info;
 }
 
 LinkInfo link_info(int fd) {
   bpf_link_info raw{};
+  // Names (tracepoint, iterator target) come back through a buffer the caller provides.
+  std::array<char, 256> name{};
+  if (raw.type == BPF_LINK_TYPE_RAW_TRACEPOINT) {
+    raw.raw_tracepoint.tp_name = reinterpret_cast<std::uintptr_t>(name.data());
+    raw.raw_tracepoint.tp_name_len = name.size();
+  } else if (raw.type == BPF_LINK_TYPE_ITER) {
+    raw.iter.target_name = reinterpret_cast<std::uintptr_t>(name.data());
+    raw.iter.target_name_len = name.size();
+  }
   detail::object_info(fd, &raw, sizeof(raw), fmt::format("(link fd {})", fd));
-  return {raw.id, raw.type, raw.prog_id};
+  LinkInfo info{raw.id, raw.type, raw.prog_id, {}};
+  auto& d = info.details;
+  switch (raw.type) {
+    case BPF_LINK_TYPE_RAW_TRACEPOINT:
+      d.emplace_back("tp_name", fixed_string(name.data(), name.size()));
+      break;
+    case BPF_LINK_TYPE_ITER:
+      d.emplace_back("target_name", fixed_string(name.data(), name.size()));
+      break;
+    case BPF_LINK_TYPE_TRACING:
+      d.emplace_back("attach_type", attach_type_text(raw.tracing.attach_type));
+      d.emplace_back("target_obj_id", fmt::format("{}", raw.tracing.target_obj_id));
+      d.emplace_back("target_btf_id", fmt::format("{}", raw.tracing.target_btf_id));
+      break;
+    case BPF_LINK_TYPE_CGROUP:
+      d.emplace_back("cgroup_id", fmt::format("{}", raw.cgroup.cgroup_id));
+      d.emplace_back("attach_type", attach_type_text(raw.cgroup.attach_type));
+      break;
+    case BPF_LINK_TYPE_NETNS:
+      d.emplace_back("netns_ino", fmt::format("{}", raw.netns.netns_ino));
+      d.emplace_back("attach_type", attach_type_text(raw.netns.attach_type));
+      break;
+    case BPF_LINK_TYPE_XDP:
+      d.emplace_back("ifindex", fmt::format("{}", raw.xdp.ifindex));
+      break;
+    default:
+      break;
+  }
+  return info;
+}
+
+std::string_view link_type_name(std::uint32_t type) noexcept {
+  // Indexed by BPF_LINK_TYPE_*, which the UAPI fixes (6.1 ends at kprobe_multi; newer ones follow).
+  static constexpr std::string_view names[] = {
+      "unspec",       "raw_tracepoint", "tracing",   "cgroup", "iter",         "netns",  "xdp",     "perf_event",
+      "kprobe_multi", "struct_ops",     "netfilter", "tcx",    "uprobe_multi", "netkit", "sockmap",
+  };
+  return type < std::size(names) ? names[type] : std::string_view();
 }
 
 }  // namespace corebpf::kernel

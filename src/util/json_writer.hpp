@@ -52,6 +52,11 @@ class JsonWriter {
     before_value();
     append("null");
   }
+  // A value already in JSON form (a number formatted by the caller).
+  void raw_value(std::string_view json_text) {
+    before_value();
+    append(json_text);
+  }
 
   template <typename T>
   void member(std::string_view name, const T& v) {
