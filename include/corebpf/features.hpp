@@ -46,4 +46,7 @@ bool has_bpf_privileges();
 // When the limit cannot be raised it logs a warning: a load that does not fit fails by name.
 void raise_memlock_if_needed();
 
+// BPF_TRACE_UPROBE_MULTI links (6.6): many uprobes of one binary in one link.
+bool has_uprobe_multi();
+
 }  // namespace corebpf::kernel

@@ -93,6 +93,20 @@ struct UprobeOptions {
   bool retprobe = false;
   std::uint64_t ref_ctr_offset = 0;  // semaphore (file offset) the kernel counts while attached
   std::uint64_t cookie = 0;
+  // Create the probe through tracefs uprobe_events even when the uprobe PMU exists.
+  bool force_tracefs = false;
+};
+
+// One uprobe.multi link (6.6+) over many locations of one binary: functions named in `symbols`,
+// every function matching the glob `pattern`, or raw file `offsets` (exactly one of the three).
+struct UprobeMultiOptions {
+  std::vector<std::string> symbols;
+  std::string pattern;
+  std::vector<std::uint64_t> offsets;
+  std::vector<std::uint64_t> ref_ctr_offsets;  // empty, or one per location
+  std::vector<std::uint64_t> cookies;          // empty, or one per location
+  pid_t pid = -1;
+  bool retprobe = false;
 };
 
 struct UsdtOptions {

@@ -241,6 +241,9 @@ struct FunctionPlacement {
   std::string section;           // as the ELF file names it (with a leading '?' if it has one)
   std::uint32_t insn_index = 0;  // first instruction within the linked program
   std::uint32_t insn_count = 0;
+  // A global function with hidden visibility (__hidden, as <bpf/usdt.bpf.h>'s helpers): the
+  // loader gives it static linkage so the verifier checks it in its caller's context.
+  bool hidden = false;
 };
 
 // An instruction of a linked program that refers to an extern: an ld_imm64 (its address or BTF

@@ -89,6 +89,11 @@ class Program {
   // User space: `binary` is a path or a library name found the way the dynamic loader would
   // ("libc.so.6").
   Link attach_uprobe(const std::string& binary, const UprobeOptions& options) const;
+  // A program loaded as uprobe.multi (expected attach type trace_uprobe_multi).
+  Link attach_uprobe_multi(const std::string& binary, const UprobeMultiOptions& options) const;
+  // One uprobe per location of the <sys/sdt.h> probe (semaphores counted while attached), all in
+  // one Link. The argument specs go into the program's __bpf_usdt_specs map (found through the
+  // program's own map ids), which <bpf/usdt.bpf.h>'s bpf_usdt_arg() and bpf_usdt_cookie() read.
   Link attach_usdt(const std::string& binary, std::string_view provider, std::string_view name,
                    const UsdtOptions& options = {}) const;
 

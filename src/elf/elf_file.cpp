@@ -60,6 +60,16 @@ void ElfFile::parse() {
   little_endian_ = ehdr.e_ident[EI_DATA] == ELFDATA2LSB;
   is_64bit_ = ehdr.e_ident[EI_CLASS] == ELFCLASS64;
   machine_ = ehdr.e_machine;
+  type_ = ehdr.e_type;
+
+  std::size_t phnum = 0;
+  if (elf_getphdrnum(elf_.get(), &phnum) != 0) phnum = 0;
+  for (std::size_t i = 0; i < phnum; ++i) {
+    GElf_Phdr phdr;
+    if (gelf_getphdr(elf_.get(), static_cast<int>(i), &phdr) == nullptr)
+      util::fail(std::errc::invalid_argument, "{}: invalid program header {}: {}", name_, i, elf_errmsg(-1));
+    segments_.push_back({phdr.p_type, phdr.p_flags, phdr.p_offset, phdr.p_vaddr, phdr.p_filesz, phdr.p_memsz});
+  }
 
   std::size_t shstrndx = 0;
   if (elf_getshdrstrndx(elf_.get(), &shstrndx) != 0)

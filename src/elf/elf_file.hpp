@@ -30,6 +30,16 @@ struct Section {
   std::uint64_t size = 0;  // sh_size, also for SHT_NOBITS
 };
 
+// A program header (segment): where file bytes are mapped in memory.
+struct Segment {
+  std::uint32_t type = 0;   // PT_*
+  std::uint32_t flags = 0;  // PF_*
+  std::uint64_t offset = 0;
+  std::uint64_t vaddr = 0;
+  std::uint64_t filesz = 0;
+  std::uint64_t memsz = 0;
+};
+
 class ElfFile {
  public:
   // Throws corebpf::Error naming `path` if it cannot be read or is not a valid ELF file.
@@ -49,11 +59,14 @@ class ElfFile {
   bool is_little_endian() const noexcept { return little_endian_; }
   bool is_64bit() const noexcept { return is_64bit_; }
   std::uint16_t machine() const noexcept { return machine_; }
+  std::uint16_t type() const noexcept { return type_; }  // ET_*
   std::span<const std::byte> image() const noexcept { return image_; }
 
   const std::vector<Section>& sections() const noexcept { return sections_; }
   // The first section called `name`, if any.
   const Section* find_section(std::string_view name) const noexcept;
+  // The program headers (empty for relocatable objects).
+  const std::vector<Segment>& segments() const noexcept { return segments_; }
 
  private:
   ElfFile() = default;
@@ -67,9 +80,11 @@ class ElfFile {
   };
   std::unique_ptr<::Elf, ElfDeleter> elf_;
   std::vector<Section> sections_;
+  std::vector<Segment> segments_;
   bool little_endian_ = true;
   bool is_64bit_ = true;
   std::uint16_t machine_ = 0;
+  std::uint16_t type_ = 0;
 };
 
 }  // namespace corebpf::elf

@@ -106,8 +106,17 @@ Link Program::attach() const {
     case AutoAttach::iter:
       return attach_iter();
     case AutoAttach::uprobe_multi:
-    case AutoAttach::uretprobe_multi:
-      util::fail(std::errc::operation_not_supported, "{}: uprobe.multi attach is not implemented yet", where());
+    case AutoAttach::uretprobe_multi: {
+      // "path:pattern"
+      const auto colon = target.rfind(':');
+      if (colon == std::string::npos || colon == 0 || colon + 1 == target.size()) {
+        util::fail(std::errc::invalid_argument, "{}: uprobe.multi target '{}' is not 'path:pattern'", where(), target);
+      }
+      UprobeMultiOptions options;
+      options.pattern = target.substr(colon + 1);
+      options.retprobe = definition_.auto_attach == AutoAttach::uretprobe_multi;
+      return attach_uprobe_multi(target.substr(0, colon), options);
+    }
     case AutoAttach::none:
       break;
   }

@@ -33,8 +33,13 @@ struct Placement {
 
 class Sanitizer {
  public:
-  Sanitizer(const btf::Btf& local, std::span<const MapSpec> maps, const BtfSupport& support)
-      : local_(local), maps_(maps), support_(support), int_id_(local.type_count()) {
+  Sanitizer(const btf::Btf& local, std::span<const MapSpec> maps, const BtfSupport& support,
+            std::span<const std::string> hidden_functions)
+      : local_(local),
+        maps_(maps),
+        support_(support),
+        hidden_functions_(hidden_functions),
+        int_id_(local.type_count()) {
     for (TypeId id = 1; id < local.type_count(); ++id) {
       const auto type = local.type(id);
       if (type.kind() == Kind::Func) function_protos_.push_back(type.type());
@@ -131,6 +136,9 @@ class Sanitizer {
         auto linkage = type.linkage();
         if (linkage == btf::Linkage::extern_ || (linkage == btf::Linkage::global && !support_.func_global))
           linkage = btf::Linkage::static_;
+        if (linkage == btf::Linkage::global &&
+            std::find(hidden_functions_.begin(), hidden_functions_.end(), type.name()) != hidden_functions_.end())
+          linkage = btf::Linkage::static_;
         writer_.add_func(type.name(), type.type(), linkage);
         return;
       }
@@ -190,6 +198,7 @@ class Sanitizer {
   const btf::Btf& local_;
   std::span<const MapSpec> maps_;
   BtfSupport support_;
+  std::span<const std::string> hidden_functions_;
   btf::BtfWriter writer_;
   const TypeId int_id_;
   bool int_used_ = false;
@@ -210,8 +219,9 @@ BtfSupport BtfSupport::running_kernel() {
   return support;
 }
 
-std::vector<std::byte> sanitize_btf(const btf::Btf& local, std::span<const MapSpec> maps, const BtfSupport& support) {
-  return Sanitizer(local, maps, support).run();
+std::vector<std::byte> sanitize_btf(const btf::Btf& local, std::span<const MapSpec> maps, const BtfSupport& support,
+                                    std::span<const std::string> hidden_functions) {
+  return Sanitizer(local, maps, support, hidden_functions).run();
 }
 
 }  // namespace corebpf::kernel::detail

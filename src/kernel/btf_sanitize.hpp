@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <span>
+#include <string>
 #include <vector>
 
 #include "corebpf/btf.hpp"
@@ -34,6 +35,9 @@ struct BtfSupport {
 // - kinds the kernel lacks rewritten: VAR -> INT, DATASEC -> STRUCT, FUNC -> TYPEDEF,
 //   FUNC_PROTO -> ENUM, global FUNC -> static, FLOAT -> empty STRUCT of its size, DECL_TAG ->
 //   INT, TYPE_TAG -> CONST, ENUM64 -> empty UNION of its size.
-std::vector<std::byte> sanitize_btf(const btf::Btf& local, std::span<const MapSpec> maps, const BtfSupport& support);
+// - global FUNCs named in `hidden_functions` (hidden visibility) become static, so the verifier
+//   checks them with their callers' argument types, as the compiler treated them.
+std::vector<std::byte> sanitize_btf(const btf::Btf& local, std::span<const MapSpec> maps, const BtfSupport& support,
+                                    std::span<const std::string> hidden_functions = {});
 
 }  // namespace corebpf::kernel::detail

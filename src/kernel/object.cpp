@@ -99,7 +99,13 @@ struct Object::State {
 
   void load_btf() {
     if (!spec.btf()) return;
-    auto raw = kernel::detail::sanitize_btf(*spec.btf(), spec.maps(), kernel::detail::BtfSupport::running_kernel());
+    std::vector<std::string> hidden;
+    for (const auto& program : spec.programs())
+      for (const auto& function : program.functions())
+        if (function.hidden && std::find(hidden.begin(), hidden.end(), function.name) == hidden.end())
+          hidden.push_back(function.name);
+    auto raw =
+        kernel::detail::sanitize_btf(*spec.btf(), spec.maps(), kernel::detail::BtfSupport::running_kernel(), hidden);
     append_line_strings(raw);
     auto outcome = kernel::detail::load_btf(raw);
     if (!outcome.fd) {

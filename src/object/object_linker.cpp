@@ -91,7 +91,8 @@ class ProgramLinker {
     const Function& function = parser_.functions[f];
     const auto& section = parser_.code.at(function.section);
     const std::uint32_t base = placement_.at(f);
-    placements.push_back({std::string(function.name), std::string(section.elf->name), base, function.count});
+    placements.push_back(
+        {std::string(function.name), std::string(section.elf->name), base, function.count, function.hidden});
     constexpr auto kInsnSize = static_cast<std::uint32_t>(sizeof(Insn));
     // The function's records: read_btf_ext() sorted them by offset.
     auto inside = [&](const auto& records) {

@@ -116,6 +116,7 @@ void ObjectParser::read_symbols() {
     const auto info = std::to_integer<std::uint8_t>(symtab->data[at + 4]);
     symbol.type = info & 0xf;
     symbol.bind = info >> 4;
+    symbol.visibility = std::to_integer<std::uint8_t>(symtab->data[at + 5]) & 0x3;
     symbol.section = reader.u16(at + 6);
     symbol.value = reader.u64(at + 8);
     symbol.size = reader.u64(at + 16);
@@ -189,6 +190,8 @@ void ObjectParser::read_code_sections() {
     function.start = static_cast<std::uint32_t>(symbol.value / sizeof(Insn));
     function.count = static_cast<std::uint32_t>(symbol.size / sizeof(Insn));
     function.global = symbol.bind == kStbGlobal || symbol.bind == kStbWeak;
+    constexpr std::uint8_t stv_hidden = 2;
+    function.hidden = function.global && symbol.visibility == stv_hidden;
     functions.push_back(function);
   }
   std::stable_sort(functions.begin(), functions.end(), [](const Function& a, const Function& b) {

@@ -53,6 +53,7 @@ struct ObjectParser {
     std::uint16_t section = 0;
     std::uint8_t type = 0;
     std::uint8_t bind = 0;
+    std::uint8_t visibility = 0;  // STV_*
   };
 
   struct Function {
@@ -61,6 +62,7 @@ struct ObjectParser {
     std::uint32_t start = 0;  // instruction index in the section
     std::uint32_t count = 0;
     bool global = false;
+    bool hidden = false;  // a global with STV_HIDDEN visibility
   };
 
   // Where a BPF-to-BPF call or a callback address (ld_imm64) points, from its relocation.
