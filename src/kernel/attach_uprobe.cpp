@@ -491,6 +491,11 @@ Link Program::attach_usdt(const std::string& binary, std::string_view provider, 
   if (notes.empty())
     util::fail(std::errc::no_such_file_or_directory, "{}: no such probe in {} ({} USDT probes in .note.stapsdt)", what,
                path, total);
+  // The specs name registers of the probed code's architecture; pt_regs offsets are x86-64's.
+  if (file.machine() != EM_X86_64)
+    util::fail(std::errc::operation_not_supported,
+               "{}: {} is not x86-64 code (ELF machine {}); only x86-64 USDT argument specs are supported", what, path,
+               file.machine());
 
   // Each location: its file offset, its semaphore's, and its spec (arguments + the user cookie).
   struct Location {
