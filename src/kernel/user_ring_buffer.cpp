@@ -67,9 +67,11 @@ struct UserRingBuffer::Impl {
 
   // The header word of a sample reserve() handed out; throws for any other span.
   std::uint32_t* reserved_header(std::span<std::byte> sample, const char* action) const {
-    const std::byte* begin = data();
-    const auto offset = sample.data() - begin - static_cast<std::ptrdiff_t>(header_size);
-    if (sample.data() == nullptr || offset < 0 || static_cast<std::uint64_t>(offset) >= data_size || offset % 8 != 0) {
+    // Integers, not pointers: a span from elsewhere is not comparable with the ring's pointers.
+    const auto address = reinterpret_cast<std::uintptr_t>(sample.data());
+    const auto first = reinterpret_cast<std::uintptr_t>(data()) + header_size;
+    const std::uintptr_t offset = address - first;
+    if (sample.data() == nullptr || address < first || offset >= data_size || offset % 8 != 0) {
       util::fail(std::errc::invalid_argument,
                  "map '{}': user ring buffer: {} of a span that is not a sample of this ring", name, action);
     }
