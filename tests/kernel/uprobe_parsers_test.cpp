@@ -1,18 +1,23 @@
 // The pure parts of user-space probes, against binutils' view of the same files: function symbols
 // to file offsets (nm, readelf -l), versioned .dynsym names (libc), <sys/sdt.h> notes
-// (readelf -n) and their x86-64 argument specs, ld.so.cache and the glob matcher.
+// (readelf -n) and their x86-64 argument specs, ld.so.cache and the glob matcher; and the hidden
+// functions of <bpf/usdt.bpf.h> given static linkage for the kernel.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstring>
 #include <filesystem>
 #include <sstream>
 #include <string>
 #include <vector>
 
+#include "corebpf/btf.hpp"
 #include "corebpf/error.hpp"
+#include "corebpf/object_spec.hpp"
 #include "elf/elf_symbols.hpp"
 #include "elf/library_search.hpp"
 #include "elf/usdt_notes.hpp"
+#include "kernel/btf_sanitize.hpp"
 #include "support/test_support.hpp"
 
 namespace corebpf::elf {
@@ -282,3 +287,42 @@ TEST(LibrarySearch, LdSoCacheAndTheLoadersDirectories) {
 
 }  // namespace
 }  // namespace corebpf::elf
+
+namespace corebpf {
+namespace {
+
+// <bpf/usdt.bpf.h>'s helpers are `__weak __hidden` globals: the object model marks them hidden
+// and the loader's BTF gives them static linkage (the verifier then checks them with their
+// caller's argument types; as globals, `long *res` would be a nullable pointer it rejects).
+TEST(HiddenFunctions, UsdtHelpersBecomeStaticInTheLoadedBtf) {
+  const auto object = ObjectSpec::open(std::string(COREBPF_BPF_OBJECT_DIR) + "/attach_uprobe.bpf.o");
+  const auto& program = object.program("on_usdt_args");
+  std::vector<std::string> hidden;
+  for (const auto& function : program.functions()) {
+    if (function.hidden) hidden.push_back(function.name);
+    if (function.name == "on_usdt_args") {
+      EXPECT_FALSE(function.hidden);
+    }
+  }
+  std::sort(hidden.begin(), hidden.end());
+  EXPECT_EQ(hidden, (std::vector<std::string>{"bpf_usdt_arg", "bpf_usdt_arg_cnt", "bpf_usdt_cookie"}));
+  ASSERT_TRUE(object.btf());
+  const auto& local = *object.btf();
+  const auto sanitized = btf::Btf::from_vector(
+      kernel::detail::sanitize_btf(local, object.maps(), kernel::detail::BtfSupport::all(), hidden), {}, "sanitized");
+  int checked = 0;
+  for (btf::TypeId id = 1; id < local.type_count(); ++id) {
+    const auto type = local.type(id);
+    if (type.kind() != btf::Kind::Func) continue;
+    const bool is_hidden = std::find(hidden.begin(), hidden.end(), type.name()) != hidden.end();
+    if (is_hidden) {
+      EXPECT_EQ(type.linkage(), btf::Linkage::global) << type.name() << " as compiled";
+    }
+    EXPECT_EQ(sanitized.type(id).linkage(), is_hidden ? btf::Linkage::static_ : type.linkage()) << type.name();
+    checked += is_hidden;
+  }
+  EXPECT_EQ(checked, 3);
+}
+
+}  // namespace
+}  // namespace corebpf
