@@ -49,4 +49,16 @@ void raise_memlock_if_needed();
 // BPF_TRACE_UPROBE_MULTI links (6.6): many uprobes of one binary in one link.
 bool has_uprobe_multi();
 
+// ---- Networking attach (src/kernel/attach_net.cpp): which hooks BPF_LINK_CREATE reaches.
+// XDP links (5.9); otherwise XDP goes through netlink IFLA_XDP.
+bool has_xdp_link();
+// tcx links on a device's ingress/egress (6.6); otherwise a clsact qdisc and a cls_bpf filter.
+bool has_tcx_link();
+// Links for sk_msg / sk_skb programs on a sockmap or sockhash (6.10); otherwise BPF_PROG_ATTACH.
+bool has_sockmap_link();
+// Links on a network namespace for flow_dissector (5.8) and sk_lookup programs.
+bool has_netns_link();
+// Links on a cgroup (5.7); otherwise BPF_PROG_ATTACH with BPF_F_ALLOW_MULTI.
+bool has_cgroup_link();
+
 }  // namespace corebpf::kernel

@@ -132,7 +132,17 @@ struct TcOptions {
 
 struct CgroupOptions {
   // The program's expected attach type (from SEC()) when empty.
-  std::optional<AttachType> type;
+  std::optional<AttachType> type = std::nullopt;
+  // Attach with BPF_PROG_ATTACH (BPF_F_ALLOW_MULTI) even where cgroup links exist (5.7+).
+  bool force_prog_attach = false;
+};
+
+struct SockmapOptions {
+  // The program's expected attach type (from SEC(): sk_msg_verdict, sk_skb_stream_parser,
+  // sk_skb_stream_verdict, sk_skb_verdict) when empty.
+  std::optional<AttachType> type = std::nullopt;
+  // Attach with BPF_PROG_ATTACH even where sockmap links exist (6.10+).
+  bool force_prog_attach = false;
 };
 
 struct IterOptions {

@@ -104,8 +104,9 @@ class Program {
   Link attach_cgroup(const std::string& cgroup_path, const CgroupOptions& options = {}) const;
   // Socket filters (SO_ATTACH_BPF); the Link keeps its own dup of the socket to detach.
   Link attach_socket(int socket_fd) const;
-  // sk_msg / sk_skb programs on a sockmap or sockhash.
-  Link attach_sockmap(const Map& map) const;
+  // sk_msg / sk_skb programs on a sockmap or sockhash. A socket takes the map's programs when it
+  // is added to the map: attach before filling the map.
+  Link attach_sockmap(const Map& map, const SockmapOptions& options = {}) const;
   // sk_lookup and flow_dissector programs on a network namespace (an fd of /proc/PID/ns/net).
   Link attach_netns(int netns_fd) const;
 

@@ -3,9 +3,12 @@
 #include "corebpf/features.hpp"
 
 #include <sys/resource.h>
+#include <linux/if_link.h>
+#include <net/if.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <cerrno>
@@ -370,6 +373,72 @@ void raise_memlock_if_needed() {
     }
     util::log(LogLevel::debug, "raised RLIMIT_MEMLOCK to unlimited: this kernel charges BPF memory to it");
   });
+}
+
+// ---- Networking links. Each probe loads a program of the hook's type and asks for a link on a
+// target chosen so that the kernel refuses before attaching anything: a kernel with the link type
+// answers with the target's error, one without it with EINVAL for the program type.
+namespace {
+
+bool probe_net_link(ProgramType type, std::uint32_t attach_type, std::uint32_t target, std::uint32_t flags,
+                    std::initializer_list<int> supported_errors) {
+  // XDP_PASS, so that nothing could be dropped even if a probe ever attached.
+  constexpr std::array<Insn, 2> kReturnTwo = {
+      Insn{Insn::kAlu64 | Insn::kMov | Insn::kK, 0, 0, 2},
+      Insn{Insn::kJmp | Insn::kExit, 0, 0, 0},
+  };
+  const auto program = load_probe(type, kReturnTwo, 0);
+  if (!program.fd) return false;
+  bpf_attr attr = zeroed_attr();
+  attr.link_create.prog_fd = static_cast<std::uint32_t>(program.fd.get());
+  attr.link_create.target_fd = target;
+  attr.link_create.attach_type = attach_type;
+  attr.link_create.flags = flags;
+  const long fd = detail::bpf_call(BPF_LINK_CREATE, attr);
+  if (fd >= 0) {
+    UniqueFd{static_cast<int>(fd)};  // closing it detaches at once
+    return true;
+  }
+  const int error = errno;
+  return std::find(supported_errors.begin(), supported_errors.end(), error) != supported_errors.end();
+}
+
+}  // namespace
+
+bool has_xdp_link() {
+  // Driver mode on the loopback device, which has no native XDP: EOPNOTSUPP (or EEXIST/EBUSY when
+  // a generic-mode program is there) after the link was set up; no interface gets a program.
+  static const bool answer = [] {
+    const unsigned loopback = ::if_nametoindex("lo");
+    return loopback != 0 && probe_net_link(ProgramType::xdp, BPF_XDP, loopback, XDP_FLAGS_DRV_MODE,
+                                           {EOPNOTSUPP, EEXIST, EBUSY});
+  }();
+  return answer;
+}
+
+bool has_tcx_link() {
+  // Interface index 0 never exists: ENODEV from the tcx code.
+  static const bool answer =
+      probe_net_link(ProgramType::sched_cls, static_cast<std::uint32_t>(AttachType::tcx_ingress), 0, 0, {ENODEV});
+  return answer;
+}
+
+bool has_sockmap_link() {
+  static const bool answer = probe_net_link(ProgramType::sk_msg, BPF_SK_MSG_VERDICT,
+                                            static_cast<std::uint32_t>(-1), 0, {EBADF});
+  return answer;
+}
+
+bool has_netns_link() {
+  static const bool answer = probe_net_link(ProgramType::flow_dissector, BPF_FLOW_DISSECTOR,
+                                            static_cast<std::uint32_t>(-1), 0, {EBADF});
+  return answer;
+}
+
+bool has_cgroup_link() {
+  static const bool answer = probe_net_link(ProgramType::cgroup_skb, BPF_CGROUP_INET_INGRESS,
+                                            static_cast<std::uint32_t>(-1), 0, {EBADF});
+  return answer;
 }
 
 }  // namespace corebpf::kernel
