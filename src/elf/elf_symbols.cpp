@@ -20,7 +20,7 @@ const Section* section_by_index(const ElfFile& file, std::size_t index) {
 
 template <typename T>
 T load(std::span<const std::byte> bytes, std::size_t offset) {
-  T value;
+  T value{};
   std::memcpy(&value, bytes.data() + offset, sizeof(T));
   return value;
 }

@@ -40,7 +40,7 @@ constexpr const char* multiarch = "";
 
 template <typename T>
 T load(std::span<const std::byte> bytes, std::size_t offset) {
-  T value;
+  T value{};
   std::memcpy(&value, bytes.data() + offset, sizeof(T));
   return value;
 }

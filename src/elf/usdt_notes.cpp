@@ -16,7 +16,7 @@ std::uint64_t align4(std::uint64_t value) { return (value + 3) & ~std::uint64_t{
 
 template <typename T>
 T load(std::span<const std::byte> bytes, std::size_t offset) {
-  T value;
+  T value{};
   std::memcpy(&value, bytes.data() + offset, sizeof(T));
   return value;
 }

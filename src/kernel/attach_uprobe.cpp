@@ -36,7 +36,7 @@ namespace corebpf {
 namespace {
 
 bpf_attr zeroed_attr() {
-  bpf_attr attr;
+  bpf_attr attr{};
   std::memset(&attr, 0, sizeof(attr));
   return attr;
 }
@@ -157,7 +157,7 @@ struct ProbeRequest {
 };
 
 perf_event_attr base_attr() {
-  perf_event_attr attr;
+  perf_event_attr attr{};
   std::memset(&attr, 0, sizeof(attr));
   attr.size = sizeof(attr);
   return attr;

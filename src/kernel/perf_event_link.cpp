@@ -36,7 +36,7 @@ class PerfEventAttachment final : public corebpf::detail::Attachment {
     // Closing the link (or the event with its program) is the detach; the kernel cannot refuse it.
     // Only a pinned link outlives its fd, which is why BPF_LINK_DETACH comes first.
     if (link_) {
-      bpf_attr attr;
+      bpf_attr attr{};
       std::memset(&attr, 0, sizeof(attr));
       attr.link_detach.link_fd = static_cast<std::uint32_t>(link_.get());
       (void)bpf_call(BPF_LINK_DETACH, attr);
@@ -79,7 +79,7 @@ std::unique_ptr<corebpf::detail::Attachment> attach_to_perf_event(int program_fd
     }
   } guard{&cleanup};
 
-  bpf_attr attr;
+  bpf_attr attr{};
   std::memset(&attr, 0, sizeof(attr));
   attr.link_create.prog_fd = static_cast<std::uint32_t>(program_fd);
   attr.link_create.target_fd = static_cast<std::uint32_t>(perf_event.get());
