@@ -7,6 +7,7 @@
 
 #include <fcntl.h>
 #include <sys/mount.h>
+#include <sys/utsname.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -275,7 +276,11 @@ TEST(AttachUprobe, TracefsFallbackAddsAndRemovesItsEvent) {
 
 TEST(AttachUprobe, UprobeMultiOverAPatternAndWithCookies) {
   COREBPF_REQUIRE_ROOT();
-  if (!kernel::has_uprobe_multi()) GTEST_SKIP() << "unsupported on this kernel: uprobe.multi links (6.6+)";
+  if (!kernel::has_uprobe_multi()) {
+    utsname name{};
+    ::uname(&name);
+    GTEST_SKIP() << "unsupported on " << name.release << ": uprobe.multi links (6.6+)";
+  }
   auto object = load_probes();
   {
     auto link = object.program("on_multi").attach();  // SEC("uprobe.multi//proc/self/exe:uprobe_target_*")
