@@ -351,12 +351,17 @@ struct UsdtMaps {
 // the maps <bpf/usdt.bpf.h> put in its object.
 UsdtMaps find_usdt_maps(const Program& program) {
   UsdtMaps maps;
-  std::vector<std::uint32_t> ids(64);
-  bpf_prog_info info{};
-  info.nr_map_ids = static_cast<std::uint32_t>(ids.size());
-  info.map_ids = reinterpret_cast<std::uintptr_t>(ids.data());
-  kernel::detail::object_info(program.fd(), &info, sizeof(info), fmt::format("program '{}'", program.name()));
-  ids.resize(std::min<std::size_t>(info.nr_map_ids, ids.size()));
+  const auto what = fmt::format("program '{}'", program.name());
+  bpf_prog_info counts{};
+  kernel::detail::object_info(program.fd(), &counts, sizeof(counts), what);
+  std::vector<std::uint32_t> ids(counts.nr_map_ids);
+  if (!ids.empty()) {
+    bpf_prog_info info{};
+    info.nr_map_ids = static_cast<std::uint32_t>(ids.size());
+    info.map_ids = reinterpret_cast<std::uintptr_t>(ids.data());
+    kernel::detail::object_info(program.fd(), &info, sizeof(info), what);
+    ids.resize(std::min<std::size_t>(info.nr_map_ids, ids.size()));
+  }
   for (const auto id : ids) {
     auto map = Map::open_by_id(id);
     if (map.name() == usdt_specs_map && map.key_size() == 4 && map.value_size() == usdt_spec_size) {
