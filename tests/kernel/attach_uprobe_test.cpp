@@ -12,9 +12,11 @@
 #include <unistd.h>
 
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <utility>
@@ -84,7 +86,8 @@ class Child {
 
   pid_t pid() const { return pid_; }
 
-  // Lets the child run; returns what it printed (its "gated" semaphore) once it exited 0.
+  // Lets the child run; returns what it printed (its "gated" and library semaphores, "1 0") once
+  // it exited 0.
   std::string go() {
     const char byte = 'g';
     EXPECT_EQ(::write(stdin_.get(), &byte, 1), 1);
@@ -238,6 +241,58 @@ TEST(AttachUprobe, LibcFunctionByLibraryName) {
   EXPECT_EQ(global<std::uint64_t>(object, "libc_calls"), 2U * 3U);
 }
 
+// LD_LIBRARY_PATH set for the scope (the library search reads it on every lookup).
+class ScopedLibraryPath {
+ public:
+  explicit ScopedLibraryPath(const std::string& dir) {
+    if (const char* old = std::getenv("LD_LIBRARY_PATH")) saved_ = old;
+    ::setenv("LD_LIBRARY_PATH", dir.c_str(), 1);
+  }
+  ScopedLibraryPath(const ScopedLibraryPath&) = delete;
+  ScopedLibraryPath& operator=(const ScopedLibraryPath&) = delete;
+  ~ScopedLibraryPath() {
+    if (saved_) {
+      ::setenv("LD_LIBRARY_PATH", saved_->c_str(), 1);
+    } else {
+      ::unsetenv("LD_LIBRARY_PATH");
+    }
+  }
+
+ private:
+  std::optional<std::string> saved_;
+};
+
+TEST(AttachUprobe, OwnSharedLibraryByNameWithUsdtSemaphore) {
+  COREBPF_REQUIRE_ROOT();
+  auto object = load_probes();
+  const std::filesystem::path library = COREBPF_UPROBE_TARGET_LIB;
+  Child child(4);
+  set_global<std::uint32_t>(object, "target_tgid", static_cast<std::uint32_t>(child.pid()));
+  Link entry, exit, usdt;
+  {
+    const ScopedLibraryPath path(library.parent_path().string());
+    UprobeOptions options;
+    options.function = "uprobe_target_lib_sub";
+    options.pid = child.pid();
+    entry = object.program("on_add").attach_uprobe(library.filename().string(), options);
+    options.retprobe = true;
+    exit = object.program("on_add_ret").attach_uprobe(library.filename().string(), options);
+    usdt = object.program("on_gated")
+               .attach_usdt(library.filename().string(), "corebpf_lib", "sub", {.pid = child.pid(), .cookie = 0});
+  }
+  EXPECT_NE(entry.description().find(library.string() + ":uprobe_target_lib_sub"), std::string::npos)
+      << entry.description();
+  // The library's semaphore sits in its data segment, a page away from its file offset.
+  EXPECT_EQ(child.go(), "0 1");
+  EXPECT_EQ(global<std::uint64_t>(object, "add_calls"), 4U);
+  EXPECT_EQ(global<int>(object, "add_a"), 3);
+  EXPECT_EQ(global<int>(object, "add_b"), 1);
+  EXPECT_EQ(global<int>(object, "add_ret"), 2);
+  EXPECT_EQ(global<std::uint32_t>(object, "add_tgid"), static_cast<std::uint32_t>(child.pid()));
+  EXPECT_EQ(global<std::uint64_t>(object, "gated_calls"), 4U);
+  EXPECT_EQ(global<long>(object, "gated_arg"), 2);
+}
+
 // tracefs at /sys/kernel/tracing, mounted when missing (a fresh machine).
 bool ensure_tracefs() {
   if (std::filesystem::exists("/sys/kernel/tracing/uprobe_events")) return true;
@@ -366,7 +421,7 @@ TEST(AttachUsdt, ChildProcessWithPid) {
   options.pid = child.pid();
   auto args = object.program("on_usdt_args").attach_usdt(COREBPF_UPROBE_TARGET, "corebpf_test", "args", options);
   auto gated = object.program("on_gated").attach_usdt(COREBPF_UPROBE_TARGET, "corebpf_test", "gated", options);
-  EXPECT_EQ(child.go(), "1") << "the child's semaphore, raised for it";
+  EXPECT_EQ(child.go(), "1 0") << "the child's semaphores: gated raised for it, the library's not";
   EXPECT_EQ(global<std::uint64_t>(object, "usdt_calls"), 3U);
   const auto values = global<std::array<long, 4>>(object, "usdt_args");
   EXPECT_EQ(values[0], 2);

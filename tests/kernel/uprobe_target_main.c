@@ -1,7 +1,8 @@
 // uprobe_target as a program of its own, run by the tests as a child: waits for one byte on
-// stdin (so the test can attach first), calls every probed function `rounds` times (argv[1]) and
-// libc's malloc_trim() as often (a shared-library function to probe by library name), prints the
-// "gated" probe's semaphore and exits.
+// stdin (so the test can attach first), calls every probed function `rounds` times (argv[1]),
+// libc's malloc_trim() and libcorebpf_uprobe_target.so's function as often (shared-library
+// functions to probe by library name), prints the "gated" probe's semaphore and the library
+// probe's ("1 0") and exits.
 #include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,7 +19,8 @@ int main(int argc, char** argv) {
     uprobe_target_mul(i, 3);
     uprobe_target_usdt(i, 1000 + i);
     malloc_trim(0);
+    uprobe_target_lib_sub(i, 1);
   }
-  printf("%u\n", uprobe_target_semaphore());
+  printf("%u %u\n", uprobe_target_semaphore(), uprobe_target_lib_semaphore());
   return 0;
 }
