@@ -127,13 +127,15 @@ std::optional<UprobePmu> uprobe_pmu() {
 
 // ---- tracefs uprobe_events, for kernels without the PMU (or when asked).
 
-std::string tracefs_dir() {
+std::string tracefs_dir(std::string_view what) {
   for (const char* dir : {"/sys/kernel/tracing", "/sys/kernel/debug/tracing"}) {
     std::error_code error;
     if (std::filesystem::exists(std::string(dir) + "/uprobe_events", error)) return dir;
   }
   util::fail(std::errc::no_such_file_or_directory,
-             "no tracefs with uprobe_events at /sys/kernel/tracing or /sys/kernel/debug/tracing (mount tracefs)");
+             "{}: no tracefs with uprobe_events at /sys/kernel/tracing or /sys/kernel/debug/tracing (mount "
+             "tracefs there)",
+             what);
 }
 
 void append_uprobe_event(const std::string& dir, const std::string& line) {
@@ -191,7 +193,7 @@ std::unique_ptr<detail::Attachment> attach_probe(const Program& program, const P
   }
 
   // tracefs: a named probe event, removed again when the attachment goes.
-  const std::string dir = tracefs_dir();
+  const std::string dir = tracefs_dir(description);
   if (request.path.find_first_of(" \t\n") != std::string::npos)
     util::fail(std::errc::invalid_argument, "{}: tracefs uprobe_events cannot name a path with spaces", description);
   static std::atomic<unsigned> counter{0};
