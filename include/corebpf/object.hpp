@@ -6,6 +6,8 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
+#include <map>
 #include <memory>
 #include <span>
 #include <string>
@@ -26,6 +28,8 @@ struct ObjectOptions {
   std::string pin_root;
   // Verifier log level for every program: 0 asks for a log only when a load fails.
   std::uint32_t log_level = 0;
+  // Per-program verifier log levels, by program name; they override log_level for that program.
+  std::map<std::string, std::uint32_t, std::less<>> program_log_levels;
   OpenOptions open;
 };
 

@@ -8,5 +8,8 @@ namespace corebpf::cli {
 const Object& btf_object();
 const Object& core_object();
 const Object& gen_object();
+const Object& prog_object();
+const Object& map_object();
+const Object& link_object();
 
 }  // namespace corebpf::cli

@@ -94,7 +94,25 @@ struct Object::State {
     const core::Target target =
         options.target_btf.empty() ? core::Target::running_kernel() : core::Target::from_file(options.target_btf);
     relocations = core::relocate(spec, target);
+    log_relocations();
     core::check_relocations(spec, relocations);
+  }
+
+  // What each CO-RE relocation became, for `corebpf -d` and other debug log readers.
+  void log_relocations() const {
+    if (!log_enabled(LogLevel::debug)) return;
+    const std::string against = options.target_btf.empty() ? std::string("the running kernel") : options.target_btf;
+    for (const auto& program : relocations) {
+      util::log(LogLevel::debug, "{}: program '{}': {} CO-RE relocation{} against {}", what(), program.name,
+                program.relocations.size(), program.relocations.size() == 1 ? "" : "s", against);
+      for (const auto& r : program.relocations) {
+        std::string outcome = r.status == core::Status::ok ? fmt::format("{} -> {}", r.local_value, r.target_value)
+                                                          : std::string(core::status_name(r.status));
+        if (!r.message.empty()) outcome += fmt::format(" ({})", r.message);
+        util::log(LogLevel::debug, "{}: program '{}': CO-RE relocation insn {} {} {}: {}", what(), program.name,
+                  r.insn_index, core::kind_name(r.kind), r.spec, outcome);
+      }
+    }
   }
 
   void load_btf() {
@@ -201,6 +219,8 @@ struct Object::State {
       if (pin && std::filesystem::exists(*pin)) {
         Map pinned = Map::open_pinned(*pin);
         check_pinned(spec_map, pinned, *pin);
+        util::log(LogLevel::debug, "{}: map '{}' reuses the map pinned at {} (id {})", what(), spec_map.name(), *pin,
+                  pinned.info().id);
         maps.push_back(std::move(pinned));
         continue;
       }
@@ -221,6 +241,9 @@ struct Object::State {
         create.inner_map_fd = inner_template.fd();
       }
       Map map = Map::create(create);
+      util::log(LogLevel::debug, "{}: map '{}' created: {}, key {}B, value {}B, max_entries {}{} (id {})", what(),
+                spec_map.name(), map_type_name(create.type), create.key_size, create.value_size, create.max_entries,
+                create.btf_fd >= 0 ? ", with BTF" : "", map.info().id);
       if (is_global_data(spec_map.origin())) {
         const auto initial = spec_map.initial_data();
         const bool all_zero =
@@ -309,7 +332,8 @@ struct Object::State {
       request.kernel_version = spec.kernel_version().value_or(0);
       if (program.sleepable()) request.flags |= BPF_F_SLEEPABLE;
       if (program.xdp_frags()) request.flags |= BPF_F_XDP_HAS_FRAGS;
-      request.log_level = options.log_level;
+      const auto level = options.program_log_levels.find(program.name());
+      request.log_level = level != options.program_log_levels.end() ? level->second : options.log_level;
       if (btf_fd) {
         request.btf_fd = btf_fd.get();
         for (const auto& info : program.func_info()) func_info.push_back({info.insn_index, info.type_id});
@@ -333,6 +357,11 @@ struct Object::State {
       auto outcome = kernel::detail::load_program(request);
       if (!outcome.fd) throw Error(outcome.error, rejection(program, outcome, index));
       logs[index] = std::move(outcome.log);
+      if (log_enabled(LogLevel::debug)) {
+        util::log(LogLevel::debug, "{}: program '{}' ({}, section {}) loaded: {} insns (id {})", what(),
+                  program.name(), program_type_name(program.type()), program.section(), insns.size(),
+                  kernel::program_info(outcome.fd.get()).id);
+      }
       programs[index] = Program(std::move(outcome.fd), program.name(), program.definition(), program.section());
     }
   }

@@ -1,0 +1,113 @@
+// `corebpf link ...`: list the kernel's BPF links, pin one, detach one (which ends the attachment
+// even while it is pinned or held by another process).
+#include <cctype>
+#include <string>
+#include <vector>
+
+#include "cli/commands.hpp"
+#include "cli/object_select.hpp"
+#include "corebpf/error.hpp"
+#include "corebpf/kernel.hpp"
+#include "corebpf/link.hpp"
+#include "util/error_format.hpp"
+
+namespace corebpf::cli {
+namespace {
+
+using kernel::ObjectType;
+
+std::string type_text(std::uint32_t type) {
+  const std::string_view name = kernel::link_type_name(type);
+  return name.empty() ? fmt::format("type {}", type) : std::string(name);
+}
+
+bool is_number(std::string_view text) {
+  return !text.empty() &&
+         std::all_of(text.begin(), text.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); });
+}
+
+void print_text(Output& out, const kernel::LinkInfo& info) {
+  out.print("{}: {}  prog {}\n", info.id, type_text(info.type), info.program_id);
+  if (info.details.empty()) return;
+  out.write("\t");
+  for (std::size_t i = 0; i < info.details.size(); ++i)
+    out.print("{}{} {}", i == 0 ? "" : "  ", info.details[i].first, info.details[i].second);
+  out.write("\n");
+}
+
+void write_link_json(util::JsonWriter& json, const kernel::LinkInfo& info) {
+  json.begin_object();
+  json.member("id", info.id);
+  json.member("type", type_text(info.type));
+  json.member("prog_id", info.program_id);
+  for (const auto& [key, value] : info.details) {
+    json.key(key);
+    if (is_number(value)) {
+      json.raw_value(value);
+    } else {
+      json.value(value);
+    }
+  }
+  json.end_object();
+}
+
+void run_show(Context& context, Arguments& args) {
+  const auto selector = take_optional_selector(args, ObjectType::link);
+  args.expect_end();
+  std::vector<kernel::LinkInfo> infos;
+  for (const UniqueFd& fd : selector ? open_selected(ObjectType::link, *selector) : open_all(ObjectType::link))
+    infos.push_back(kernel::link_info(fd.get()));
+  if (!context.options.json) {
+    for (const auto& info : infos) print_text(context.out, info);
+    return;
+  }
+  write_json(context, [&](util::JsonWriter& json) {
+    if (selector) {
+      write_link_json(json, infos.front());
+      return;
+    }
+    json.begin_array();
+    for (const auto& info : infos) write_link_json(json, info);
+    json.end_array();
+  });
+}
+
+Link open_link(Arguments& args) {
+  const Selector selector = take_selector(args, ObjectType::link);
+  if (selector.by == Selector::By::pinned) return Link::open_pinned(selector.text);
+  (void)open_one(ObjectType::link, selector);  // a missing id reported by our own message
+  return Link::open_by_id(selector.id);
+}
+
+void run_pin(Context&, Arguments& args) {
+  const Link link = open_link(args);
+  const std::string path(args.take("pin path"));
+  args.expect_end();
+  link.pin(path);
+}
+
+void run_detach(Context&, Arguments& args) {
+  Link link = open_link(args);
+  args.expect_end();
+  link.detach();
+}
+
+constexpr Verb kLinkVerbs[] = {
+    {"show", run_show, ""},
+    {"list", run_show, "{ show | list } [LINK]"},
+    {"pin", run_pin, "pin LINK FILE"},
+    {"detach", run_detach, "detach LINK"},
+};
+
+constexpr Object kLinkObject = {
+    "link",
+    kLinkVerbs,
+    "       LINK := { id LINK_ID | pinned FILE }\n"
+    "       detach ends the attachment even while the link is pinned; remove the pin with rm.\n",
+};
+
+}  // namespace
+
+const Object& link_object() { return kLinkObject; }
+
+}  // namespace corebpf::cli

@@ -1,0 +1,316 @@
+// The runtime commands (prog, map, link) against the running kernel, with tests/bpf/cli_maps.bpf.c:
+// loadall's pins, prog/map show against bpftool, map update/lookup/dump round trips with the
+// BTF-formatted JSON compared to expected values and to bpftool's `-j map dump`, autoattach and
+// the link commands, `-d` showing the loader's steps, errors naming the object. Every test works
+// in its own bpffs directory and removes it.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <string>
+
+#include "corebpf/object.hpp"
+#include "kernel/kernel_test_support.hpp"
+#include "support/bpftool_oracle.hpp"
+#include "support/test_support.hpp"
+
+namespace {
+
+namespace fs = std::filesystem;
+using corebpf::test::shell_quote;
+using nlohmann::json;
+
+const std::string kObject = COREBPF_BPF_OBJECT_DIR "/cli_maps.bpf.o";
+const std::string kCoreObject = COREBPF_BPF_OBJECT_DIR "/core_task.bpf.o";
+
+struct Outcome {
+  int status = -1;
+  std::string out;
+  std::string err;
+};
+
+Outcome run(const std::string& command) {
+  const fs::path err_file = fs::temp_directory_path() / fmt::format("corebpf_cli_runtime_{}.err", ::getpid());
+  Outcome r;
+  r.status = corebpf::test::run_command(command + " 2>" + shell_quote(err_file.string()), &r.out);
+  std::ifstream in(err_file);
+  r.err.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  fs::remove(err_file);
+  return r;
+}
+
+Outcome corebpf(const std::string& args) { return run(corebpf::test::cli_path().string() + " " + args); }
+
+// The bytes of a cli_value (see cli_maps.bpf.c) as `value hex ...` words: pid 12, comm "bash",
+// flags 3, level 17, offset -2, state CLI_RUNNING, inner {8080, -1}, u 0x01020304, counts {1, 2},
+// ptr 0xffff888000001000, ok true.
+constexpr std::string_view kValueHex =
+    "0c 00 00 00 62 61 73 68 00 00 00 00 00 00 00 00 00 00 00 00 8b 0e 00 00 01 00 00 00 90 1f ff 00 "
+    "04 03 02 01 00 00 00 00 01 00 00 00 00 00 00 00 02 00 00 00 00 00 00 00 00 10 00 00 80 88 ff ff "
+    "01 00 00 00 00 00 00 00";
+
+const json kFormattedValue = json::parse(R"({"pid": 12, "comm": "bash", "flags": "0x3", "level": "0x11",
+    "offset": "0xe", "state": "CLI_RUNNING", "inner": {"port": 8080, "delta": -1},
+    "u": {"as_u32": 16909060, "as_bytes": [4, 3, 2, 1]}, "counts": [1, 2],
+    "ptr": 18446612682070036480, "ok": true})");
+
+class CliRuntime : public testing::Test {
+ protected:
+  void SetUp() override {
+    COREBPF_REQUIRE_ROOT();
+    COREBPF_REQUIRE_BPFFS();
+    dir_ = corebpf::test::bpffs_path("cli");
+    fs::remove_all(dir_);
+    fs::create_directory(dir_);
+    progs_ = dir_ + "/progs";
+    maps_ = dir_ + "/maps";
+  }
+  void TearDown() override {
+    if (!dir_.empty()) fs::remove_all(dir_);
+  }
+
+  // `prog loadall` of cli_maps with its maps pinned; asserts success.
+  void loadall() {
+    const Outcome r = corebpf(fmt::format("prog loadall {} {} pinmaps {}", kObject, progs_, maps_));
+    ASSERT_EQ(r.status, 0) << r.err;
+  }
+  std::string map(const std::string& name) const { return "pinned " + maps_ + "/" + name; }
+
+  std::string dir_;
+  std::string progs_;
+  std::string maps_;
+};
+
+std::set<std::string> names_in(const std::string& dir) {
+  std::set<std::string> names;
+  for (const auto& entry : fs::directory_iterator(dir)) names.insert(entry.path().filename().string());
+  return names;
+}
+
+TEST_F(CliRuntime, LoadallPinsEveryProgramAndMap) {
+  loadall();
+  EXPECT_EQ(names_in(progs_), (std::set<std::string>{"cli_on_getppid", "cli_socket"}));
+  // '.' is not allowed in bpffs names: the .bss map is pinned as cli_maps_bss.
+  EXPECT_EQ(names_in(maps_), (std::set<std::string>{"cli_counts", "cli_maps_bss", "cli_percpu", "cli_values"}));
+
+  // prog show of the pin: the same as bpftool says, text and JSON.
+  const std::string pin = progs_ + "/cli_on_getppid";
+  const Outcome ours = corebpf("-j prog show pinned " + pin);
+  ASSERT_EQ(ours.status, 0) << ours.err;
+  const json program = json::parse(ours.out);
+  EXPECT_EQ(program["name"], "cli_on_getppid");
+  EXPECT_EQ(program["type"], "tracepoint");
+  EXPECT_EQ(program["map_ids"].size(), 4u);
+  EXPECT_GT(program["btf_id"].get<int>(), 0);
+  if (!corebpf::test::have_bpftool()) COREBPF_SKIP_OR_FAIL("bpftool (Debian package) is missing");
+  const Outcome theirs = run("bpftool -j prog show pinned " + pin);
+  ASSERT_EQ(theirs.status, 0) << theirs.err;
+  json expected = json::parse(theirs.out);
+  json actual = program;
+  // Fields bpftool 7.1 does not print.
+  actual.erase("verified_insns");
+  EXPECT_EQ(actual, expected);
+  const Outcome text = corebpf("prog show pinned " + pin);
+  EXPECT_EQ(text.out, run("bpftool prog show pinned " + pin).out);
+
+  // Every map of the object in `map show`, as bpftool shows it.
+  for (const std::string name : {"cli_values", "cli_percpu", "cli_counts", "cli_maps_bss"}) {
+    const Outcome m = corebpf("-j map show " + map(name));
+    ASSERT_EQ(m.status, 0) << m.err;
+    EXPECT_EQ(json::parse(m.out), json::parse(run("bpftool -j map show " + map(name)).out)) << name;
+  }
+}
+
+TEST_F(CliRuntime, LoadPinsTheFirstProgramOnly) {
+  const std::string pin = dir_ + "/first";
+  const Outcome r = corebpf(fmt::format("prog load {} {} type tracepoint", kObject, pin));
+  ASSERT_EQ(r.status, 0) << r.err;
+  const json program = json::parse(corebpf("-j prog show pinned " + pin).out);
+  EXPECT_EQ(program["name"], "cli_on_getppid");
+  EXPECT_EQ(names_in(dir_), std::set<std::string>{"first"});
+  // A second load at the same path fails, naming it, and leaves the first pin alone.
+  const Outcome again = corebpf(fmt::format("prog load {} {}", kObject, pin));
+  EXPECT_EQ(again.status, 1);
+  EXPECT_NE(again.err.find(pin), std::string::npos) << again.err;
+  EXPECT_TRUE(fs::exists(pin));
+}
+
+TEST_F(CliRuntime, MapUpdateLookupDumpRoundTrip) {
+  loadall();
+  const std::string values = map("cli_values");
+  Outcome r = corebpf(fmt::format("map update {} key 1 0 0 0 value hex {}", values, kValueHex));
+  ASSERT_EQ(r.status, 0) << r.err;
+  // The same key spelled as hex words and in C notation.
+  r = corebpf(fmt::format("-j map lookup {} key hex 01 00 00 00", values));
+  ASSERT_EQ(r.status, 0) << r.err;
+  const json entry = json::parse(r.out);
+  EXPECT_EQ(entry["key"], json::parse(R"(["0x01", "0x00", "0x00", "0x00"])"));
+  EXPECT_EQ(entry["formatted"]["key"], 1);
+  EXPECT_EQ(entry["formatted"]["value"], kFormattedValue);
+  r = corebpf(fmt::format("map lookup {} key 0x1 0 00 0", values));
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.out.find("key: 1  value: {.pid = 12, .comm = \"bash\", .flags = 0x3, .level = 0x11, .offset = -2, "
+                       ".state = CLI_RUNNING, .inner = {.port = 8080, .delta = -1}"),
+            std::string::npos)
+      << r.out;
+
+  // The whole dump, as bpftool dumps it.
+  r = corebpf("-j map dump " + values);
+  ASSERT_EQ(r.status, 0) << r.err;
+  const json dump = json::parse(r.out);
+  ASSERT_EQ(dump.size(), 1u);
+  EXPECT_EQ(dump[0], entry);
+  if (!corebpf::test::have_bpftool()) COREBPF_SKIP_OR_FAIL("bpftool (Debian package) is missing");
+  EXPECT_EQ(dump, json::parse(run("bpftool -j map dump " + values).out));
+
+  // Delete, then the key is gone and a lookup names the map and the key.
+  ASSERT_EQ(corebpf(fmt::format("map delete {} key 1 0 0 0", values)).status, 0);
+  r = corebpf(fmt::format("map lookup {} key 1 0 0 0", values));
+  EXPECT_EQ(r.status, 1);
+  EXPECT_EQ(r.err, "corebpf: map 'cli_values': no element with key 0x01 0x00 0x00 0x00\n");
+  EXPECT_EQ(corebpf("map dump " + values).out, "Found 0 elements\n");
+}
+
+TEST_F(CliRuntime, PerCpuAndGlobalDataDumpsMatchBpftool) {
+  if (!corebpf::test::have_bpftool()) COREBPF_SKIP_OR_FAIL("bpftool (Debian package) is missing");
+  loadall();
+  const std::string percpu = map("cli_percpu");
+  ASSERT_EQ(corebpf(fmt::format("map update {} key 1 0 0 0 value 5 0 0 0 0 0 0 0", percpu)).status, 0);
+  Outcome r = corebpf("-j map dump " + percpu);
+  ASSERT_EQ(r.status, 0) << r.err;
+  const json dump = json::parse(r.out);
+  EXPECT_EQ(dump, json::parse(run("bpftool -j map dump " + percpu).out));
+  // The value given is set on every CPU.
+  ASSERT_EQ(dump.size(), 2u);
+  for (const json& cpu : dump[1]["formatted"]["values"]) EXPECT_EQ(cpu["value"], 5);
+  EXPECT_NE(corebpf("map lookup " + percpu + " key 1 0 0 0").out.find("  cpu 0: 5\n"), std::string::npos);
+
+  // .bss: a DATASEC value without a key type.
+  const std::string bss = map("cli_maps_bss");
+  ASSERT_EQ(corebpf(fmt::format("map update {} key 0 0 0 0 value 7 0 0 0 0 0 0 0 9 0 0 0", bss)).status, 0);
+  r = corebpf("-j map dump " + bss);
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(json::parse(r.out), json::parse(run("bpftool -j map dump " + bss).out));
+  EXPECT_EQ(json::parse(r.out)[0]["formatted"],
+            json::parse(R"({"value": {".bss": [{"cli_hits": 7}, {"cli_target_tgid": 9}]}})"));
+  EXPECT_EQ(corebpf("map dump " + bss).out,
+            "key: 00 00 00 00  value: {.cli_hits = 7, .cli_target_tgid = 9}\nFound 1 element\n");
+}
+
+TEST_F(CliRuntime, ErrorsNameTheObject) {
+  loadall();
+  Outcome r = corebpf(fmt::format("map lookup {} key 1 0 0", map("cli_counts")));
+  EXPECT_EQ(r.status, 1);
+  EXPECT_EQ(r.err, "corebpf: key has 3 bytes, map 'cli_counts' wants 4\n");
+  r = corebpf(fmt::format("map update {} key 1 0 0 0 value 1", map("cli_counts")));
+  EXPECT_EQ(r.err, "corebpf: value has 1 byte, map 'cli_counts' wants 4\n");
+  r = corebpf(fmt::format("map update {} key 1 0 0 0 value 0x100 0 0 0", map("cli_counts")));
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.err.find("'0x100'"), std::string::npos) << r.err;
+  r = corebpf("map show id 4294967295");
+  EXPECT_EQ(r.status, 1);
+  EXPECT_EQ(r.err, "corebpf: there is no map with id 4294967295\n");
+  r = corebpf("prog show id 4294967295");
+  EXPECT_EQ(r.err, "corebpf: there is no program with id 4294967295\n");
+  r = corebpf("map dump pinned " + progs_ + "/cli_socket");
+  EXPECT_EQ(r.status, 1);
+  EXPECT_EQ(r.err, fmt::format("corebpf: {}/cli_socket is not a pinned map\n", progs_));
+  r = corebpf("map dump name no_such_map_here");
+  EXPECT_EQ(r.err, "corebpf: there is no map named 'no_such_map_here'\n");
+  // noexist on a key that exists: the kernel's EEXIST, with the map named.
+  ASSERT_EQ(corebpf(fmt::format("map update {} key 1 0 0 0 value 1 0 0 0", map("cli_counts"))).status, 0);
+  r = corebpf(fmt::format("map update {} key 1 0 0 0 value 1 0 0 0 noexist", map("cli_counts")));
+  EXPECT_EQ(r.status, 1);
+  EXPECT_NE(r.err.find("cli_counts"), std::string::npos) << r.err;
+  // Exactly one line on stderr each time.
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+}
+
+TEST_F(CliRuntime, AutoattachPinsLinksThatOutliveTheCommand) {
+  const Outcome load = corebpf(fmt::format("prog loadall {} {} pinmaps {} autoattach", kObject, progs_, maps_));
+  if (load.status != 0 && load.err.find("being written") != std::string::npos)
+    GTEST_SKIP() << "tracepoint attach has not landed yet: " << load.err;
+  ASSERT_EQ(load.status, 0) << load.err;
+  // The tracepoint program is attached and its link pinned; the socket filter has no target.
+  EXPECT_EQ(names_in(progs_), (std::set<std::string>{"cli_on_getppid", "cli_on_getppid_link", "cli_socket"}));
+  const json program = json::parse(corebpf("-j prog show pinned " + progs_ + "/cli_on_getppid").out);
+  Outcome r = corebpf("-j link show pinned " + progs_ + "/cli_on_getppid_link");
+  ASSERT_EQ(r.status, 0) << r.err;
+  const json link = json::parse(r.out);
+  EXPECT_EQ(link["prog_id"], program["id"]);
+  EXPECT_EQ(link["type"], "perf_event");
+  bool listed = false;
+  for (const json& entry : json::parse(corebpf("-j link list").out)) listed |= entry["id"] == link["id"];
+  EXPECT_TRUE(listed);
+  EXPECT_NE(corebpf("link list")
+                .out.find(fmt::format("{}: perf_event  prog {}", link["id"].get<int>(), program["id"].get<int>())),
+            std::string::npos);
+
+  // The attachment works after loadall has exited: getppid() from this process is counted.
+  const auto tgid = static_cast<std::uint32_t>(::getpid());
+  ASSERT_EQ(corebpf(fmt::format("map update {} key 0 0 0 0 value 0 0 0 0 0 0 0 0 {} {} {} {}", map("cli_maps_bss"),
+                                tgid & 0xff, (tgid >> 8) & 0xff, (tgid >> 16) & 0xff, tgid >> 24))
+                .status,
+            0);
+  for (int i = 0; i < 3; ++i) ::getppid();
+  const auto counted = [&] {
+    return json::parse(corebpf("-j map lookup " + map("cli_counts") + " key 0 0 0 0").out)["formatted"]["value"];
+  };
+  EXPECT_EQ(counted(), 3);
+
+  // detach ends it even though the pin stays.
+  r = corebpf("link detach pinned " + progs_ + "/cli_on_getppid_link");
+  ASSERT_EQ(r.status, 0) << r.err;
+  ::getppid();
+  EXPECT_EQ(counted(), 3);
+}
+
+TEST_F(CliRuntime, DebugLogShowsTheLoadersSteps) {
+  const Outcome r = corebpf(fmt::format("-d prog load {} {}", kCoreObject, dir_ + "/core"));
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.err.find("program 'record_task': 7 CO-RE relocations against the running kernel"), std::string::npos)
+      << r.err;
+  EXPECT_NE(r.err.find("CO-RE relocation insn 2 byte_off task_struct.tgid: "), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find(".bss' created: array, key 4B, value 48B, max_entries 1, with BTF"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("program 'record_task' (tracepoint, section tracepoint/syscalls/sys_enter_getppid) loaded: "),
+            std::string::npos)
+      << r.err;
+  // Without -d, nothing on stderr.
+  const Outcome quiet = corebpf(fmt::format("prog load {} {}", kCoreObject, dir_ + "/core2"));
+  ASSERT_EQ(quiet.status, 0);
+  EXPECT_EQ(quiet.err, "");
+}
+
+TEST_F(CliRuntime, MapAndProgPin) {
+  loadall();
+  const json values = json::parse(corebpf("-j map show " + map("cli_values")).out);
+  Outcome r = corebpf(fmt::format("map pin id {} {}", values["id"].get<int>(), dir_ + "/values_again"));
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(json::parse(corebpf("-j map show pinned " + dir_ + "/values_again").out)["id"], values["id"]);
+  r = corebpf(fmt::format("prog pin name cli_socket {}", dir_ + "/socket_again"));
+  // Other tests' programs may share the name; a unique one pins.
+  if (r.status == 0) {
+    EXPECT_EQ(json::parse(corebpf("-j prog show pinned " + dir_ + "/socket_again").out)["name"], "cli_socket");
+  } else {
+    EXPECT_NE(r.err.find("name one by id"), std::string::npos) << r.err;
+  }
+}
+
+// Per-program verifier log levels (ObjectOptions::program_log_levels).
+TEST(ObjectLogLevels, OnlyTheNamedProgramGetsAVerifierLog) {
+  COREBPF_REQUIRE_ROOT();
+  corebpf::ObjectOptions options;
+  options.program_log_levels["cli_socket"] = 2;
+  auto object = corebpf::Object::open(kObject, options);
+  object.load();
+  EXPECT_NE(object.verifier_log("cli_socket").find("processed"), std::string::npos)
+      << object.verifier_log("cli_socket");
+  EXPECT_EQ(object.verifier_log("cli_on_getppid"), "");
+}
+
+}  // namespace
