@@ -82,8 +82,18 @@ std::optional<Selector> take_optional_selector(Arguments& args, ObjectType type)
 }
 
 std::vector<UniqueFd> open_all(ObjectType type) {
+  std::vector<std::uint32_t> ids;
+  try {
+    ids = kernel::list_ids(type);
+  } catch (const Error& e) {
+    if (e.errno_value() == EPERM || e.errno_value() == EACCES)
+      throw Error(e.errno_value(), fmt::format("listing the kernel's {}s: not permitted (run as root, or with CAP_BPF "
+                                               "and CAP_SYS_ADMIN)",
+                                               noun(type)));
+    throw;
+  }
   std::vector<UniqueFd> fds;
-  for (const std::uint32_t id : kernel::list_ids(type))
+  for (const std::uint32_t id : ids)
     if (auto fd = kernel::try_open_by_id(type, id)) fds.push_back(std::move(*fd));
   return fds;
 }

@@ -98,6 +98,21 @@ struct Object::State {
     core::check_relocations(spec, relocations);
   }
 
+  // What the object holds, before anything is loaded: the sections' programs and the maps.
+  void log_contents() const {
+    if (!log_enabled(LogLevel::debug)) return;
+    for (const ProgramSpec& program : spec.programs()) {
+      util::log(LogLevel::debug, "{}: program '{}' in section {}: {}, {} insns, {} CO-RE relocation{}{}", what(),
+                program.name(), program.section(), program_type_name(program.type()), program.insns().size(),
+                program.core_relos().size(), program.core_relos().size() == 1 ? "" : "s",
+                program.autoload() ? "" : " (not loaded: autoload off)");
+    }
+    for (const MapSpec& spec_map : spec.maps()) {
+      util::log(LogLevel::debug, "{}: map '{}' in section {}: {}", what(), spec_map.name(), spec_map.section(),
+                map_type_name(spec_map.definition().type));
+    }
+  }
+
   // What each CO-RE relocation became, for `corebpf -d` and other debug log readers.
   void log_relocations() const {
     if (!log_enabled(LogLevel::debug)) return;
@@ -427,6 +442,7 @@ void Object::load() {
   State& state = *state_;
   if (state.loaded) util::fail(std::errc::invalid_argument, "{}: already loaded", state.what());
   state.spec.require_native_endian();
+  state.log_contents();
   try {
     kernel::raise_memlock_if_needed();
     state.relocate();

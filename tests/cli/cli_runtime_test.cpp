@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -227,6 +228,18 @@ TEST_F(CliRuntime, ErrorsNameTheObject) {
   r = corebpf(fmt::format("map update {} key 1 0 0 0 value 1 0 0 0 noexist", map("cli_counts")));
   EXPECT_EQ(r.status, 1);
   EXPECT_NE(r.err.find("cli_counts"), std::string::npos) << r.err;
+  // Without privileges (as nobody): one line saying so, naming what was asked for.
+  if (corebpf::test::run_command("command -v setpriv >/dev/null") == 0) {
+    const std::string nobody = "setpriv --reuid=65534 --regid=65534 --clear-groups ";
+    r = run(nobody + corebpf::test::cli_path().string() + " prog list");
+    EXPECT_EQ(r.status, 1);
+    EXPECT_EQ(r.err,
+              "corebpf: listing the kernel's programs: not permitted (run as root, or with CAP_BPF and "
+              "CAP_SYS_ADMIN)\n");
+    r = run(nobody + corebpf::test::cli_path().string() + " map show id 1");
+    EXPECT_EQ(r.err, "corebpf: map id 1: not permitted (run as root, or with CAP_BPF and CAP_SYS_ADMIN)\n");
+  }
+  r = corebpf(fmt::format("map update {} key 1 0 0 0 value 1 0 0 0 noexist", map("cli_counts")));
   // Exactly one line on stderr each time.
   EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
 }
@@ -273,6 +286,9 @@ TEST_F(CliRuntime, AutoattachPinsLinksThatOutliveTheCommand) {
 TEST_F(CliRuntime, DebugLogShowsTheLoadersSteps) {
   const Outcome r = corebpf(fmt::format("-d prog load {} {}", kCoreObject, dir_ + "/core"));
   ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.err.find("program 'record_task' in section tracepoint/syscalls/sys_enter_getppid: tracepoint, "),
+            std::string::npos)
+      << r.err;
   EXPECT_NE(r.err.find("program 'record_task': 7 CO-RE relocations against the running kernel"), std::string::npos)
       << r.err;
   EXPECT_NE(r.err.find("CO-RE relocation insn 2 byte_off task_struct.tgid: "), std::string::npos) << r.err;
