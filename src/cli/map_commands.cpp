@@ -173,6 +173,8 @@ MapTypes map_types(const Map& map) {
   return types;
 }
 
+bool is_map_of_maps(MapType type) { return type == MapType::array_of_maps || type == MapType::hash_of_maps; }
+
 class EntryPrinter {
  public:
   EntryPrinter(Context& context, const Map& map) : context_(context), map_(map), types_(map_types(map)) {}
@@ -201,6 +203,11 @@ class EntryPrinter {
     if (!map_.is_per_cpu()) {
       json.key("value");
       hex_array(json, value.first(map_.value_size()));
+      if (is_map_of_maps(map_.type()) && value.size() >= 4) {
+        std::uint32_t inner = 0;
+        std::memcpy(&inner, value.data(), sizeof(inner));
+        json.member("inner_map_id", inner);
+      }
     } else {
       json.key("values");
       json.begin_array();
@@ -371,6 +378,131 @@ void run_delete(Context&, Arguments& args) {
                key_description(key));
 }
 
+void run_getnext(Context& context, Arguments& args) {
+  const Map map = open_map(args);
+  std::optional<std::vector<std::byte>> key;
+  if (!args.empty()) key = take_key(args, map);
+  args.expect_end();
+  std::vector<std::byte> next(map.key_size());
+  if (!map.next_key(key ? std::span<const std::byte>(*key) : std::span<const std::byte>(), next)) {
+    util::fail(std::errc::no_such_file_or_directory, "map '{}': no key after {}", map.name(),
+               key ? key_description(*key) : std::string("the start"));
+  }
+  if (!context.options.json) {
+    context.out.print("key: {}\nnext key: {}\n", key ? hex_bytes(*key) : std::string("None"), hex_bytes(next));
+    return;
+  }
+  write_json(context, [&](util::JsonWriter& json) {
+    const auto hex = [&](std::span<const std::byte> bytes) {
+      json.begin_array();
+      for (const std::byte b : bytes) json.value(fmt::format("0x{:02x}", std::to_integer<unsigned>(b)));
+      json.end_array();
+    };
+    json.begin_object();
+    json.key("key");
+    if (key) {
+      hex(*key);
+    } else {
+      json.null();
+    }
+    json.key("next_key");
+    hex(next);
+    json.end_object();
+  });
+}
+
+void run_freeze(Context&, Arguments& args) {
+  const Map map = open_map(args);
+  args.expect_end();
+  map.freeze();
+}
+
+// Queue and stack maps: push (enqueue) a value, pop (dequeue) or peek the next one.
+void run_push(Context&, Arguments& args) {
+  static constexpr std::string_view keywords[] = {"value"};
+  const Map map = open_map(args);
+  args.take_keyword(keywords, "keyword");
+  const auto value = take_bytes(args, "value");
+  check_size(map, "value", value.size(), map.value_size());
+  args.expect_end();
+  map.push(value);
+}
+
+void show_value(Context& context, const Map& map, std::span<const std::byte> value) {
+  const MapTypes types = map_types(map);
+  if (!context.options.json) {
+    context.out.print("value: {}\n", types.btf ? btf::format_data(*types.btf, types.value, value) : hex_bytes(value));
+    return;
+  }
+  write_json(context, [&](util::JsonWriter& json) {
+    json.begin_object();
+    json.key("value");
+    json.begin_array();
+    for (const std::byte b : value) json.value(fmt::format("0x{:02x}", std::to_integer<unsigned>(b)));
+    json.end_array();
+    if (types.btf) {
+      json.key("formatted");
+      json.begin_object();
+      json.key("value");
+      btf::write_data_json(json, *types.btf, types.value, value);
+      json.end_object();
+    }
+    json.end_object();
+  });
+}
+
+void take_out(Context& context, Arguments& args, bool remove) {
+  const Map map = open_map(args);
+  args.expect_end();
+  std::vector<std::byte> value(map.value_size());
+  if (!(remove ? map.pop(value) : map.peek(value)))
+    util::fail(std::errc::no_such_file_or_directory, "map '{}' is empty", map.name());
+  show_value(context, map, value);
+}
+
+void run_pop(Context& context, Arguments& args) { take_out(context, args, true); }
+void run_peek(Context& context, Arguments& args) { take_out(context, args, false); }
+
+// `map create FILE type TYPE key KEY_SIZE value VALUE_SIZE entries MAX_ENTRIES name NAME
+// [flags FLAGS] [inner_map MAP]`: a map without BTF, pinned at FILE (it lives while pinned).
+void run_create(Context&, Arguments& args) {
+  static constexpr std::string_view keywords[] = {"type", "key", "value", "entries", "name", "flags", "inner_map"};
+  const std::string path(args.take("pin path"));
+  MapCreateOptions options;
+  bool have_type = false;
+  std::optional<Map> inner;
+  while (!args.empty()) {
+    const std::string_view keyword = args.take_keyword(keywords, "create keyword");
+    if (keyword == "type") {
+      const std::string_view name = args.take("map type");
+      for (std::uint32_t value = 1; value < 64 && !have_type; ++value) {
+        if (map_type_name(static_cast<MapType>(value)) == name) {
+          options.type = static_cast<MapType>(value);
+          have_type = true;
+        }
+      }
+      if (!have_type) throw UsageError(fmt::format("unknown map type '{}'", name));
+    } else if (keyword == "key") {
+      options.key_size = args.take_id("key size");
+    } else if (keyword == "value") {
+      options.value_size = args.take_id("value size");
+    } else if (keyword == "entries") {
+      options.max_entries = args.take_id("max entries");
+    } else if (keyword == "name") {
+      options.name = std::string(args.take("map name"));
+    } else if (keyword == "flags") {
+      options.flags = args.take_id("flags");
+    } else {
+      inner = Map::adopt(open_one(ObjectType::map, take_selector(args, ObjectType::map)));
+      options.inner_map_fd = inner->fd();
+    }
+  }
+  if (!have_type) throw UsageError("missing 'type' of the map to create");
+  if (options.name.empty()) throw UsageError("missing 'name' of the map to create");
+  const Map map = Map::create(options);
+  map.pin(path);
+}
+
 void run_pin(Context&, Arguments& args) {
   const Map map = open_map(args);
   const std::string path(args.take("pin path"));
@@ -385,7 +517,17 @@ constexpr Verb kMapVerbs[] = {
     {"lookup", run_lookup, "lookup MAP key DATA"},
     {"update", run_update, "update MAP key DATA value VALUE [UPDATE_FLAGS]"},
     {"delete", run_delete, "delete MAP key DATA"},
+    {"getnext", run_getnext, "getnext MAP [key DATA]"},
     {"pin", run_pin, "pin MAP FILE"},
+    {"freeze", run_freeze, "freeze MAP"},
+    {"push", run_push, "{ push | enqueue } MAP value DATA"},
+    {"enqueue", run_push, ""},
+    {"pop", run_pop, "{ pop | dequeue } MAP"},
+    {"dequeue", run_pop, ""},
+    {"peek", run_peek, "peek MAP"},
+    {"create", run_create,
+     "create FILE type TYPE key KEY_SIZE value VALUE_SIZE entries MAX_ENTRIES name NAME [flags FLAGS] "
+     "[inner_map MAP]"},
 };
 
 constexpr Object kMapObject = {
