@@ -8,6 +8,11 @@
 //                            first (for callers that keep them until release), then visited
 //   ringbuf/libbpf/N         libbpf 1.1's ring_buffer__consume with a C callback
 //
+//   user_ringbuf/corebpf/N   corebpf::UserRingBuffer: reserve, write the first 8 bytes, submit,
+//                            until 65536 samples or a full 4 MiB user ring (the producer side)
+//   user_ringbuf/libbpf/N    libbpf's user_ring_buffer__reserve / __submit, the same samples
+//   (bench/bpf/user_drain.bpf.c drains the ring between iterations, outside the window)
+//
 // Both consumers do the same work per record (add its first 8 bytes to a sum) and both windows
 // hold consumption alone (manual time, in the thread's CPU time): the producer's run happens before the clock starts,
 // and is the same program for both. bench/run divides by the records per iteration (the counter `records`) and reports
@@ -25,6 +30,7 @@
 #include "corebpf/error.hpp"
 #include "corebpf/object.hpp"
 #include "corebpf/ring_buffer.hpp"
+#include "corebpf/user_ring_buffer.hpp"
 
 namespace {
 
@@ -74,6 +80,44 @@ struct Fixture {
     return burst.emitted;
   }
 };
+
+// The user ring buffer side: a user_ringbuf map filled here, drained by a BPF program.
+struct UserFixture {
+  corebpf::Object object = corebpf::Object::open(USER_DRAIN_BENCH_OBJECT);
+  std::unique_ptr<corebpf::UserRingBuffer> ours;
+  user_ring_buffer* theirs = nullptr;
+
+  UserFixture() {
+    object.load();
+    ours = std::make_unique<corebpf::UserRingBuffer>(object.map("requests"));
+    theirs = user_ring_buffer__new(object.map("requests").fd(), nullptr);
+    if (theirs == nullptr) throw corebpf::Error(errno, "user_ring_buffer__new failed");
+  }
+  ~UserFixture() { user_ring_buffer__free(theirs); }
+
+  // Empties the ring; returns the samples the program got.
+  std::int64_t drain() {
+    std::array<std::byte, 64> packet{};
+    corebpf::TestRunOptions options;
+    options.data_in = packet;
+    object.program("drain_requests").test_run(options);
+    return object.bss<std::int64_t>();
+  }
+};
+
+UserFixture* user_fixture(benchmark::State& state) {
+  static std::unique_ptr<UserFixture> instance;
+  static std::string failure;
+  if (!instance && failure.empty()) {
+    try {
+      instance = std::make_unique<UserFixture>();
+    } catch (const std::exception& e) {
+      failure = e.what();
+    }
+  }
+  if (!instance) state.SkipWithError(("user ring buffer fixture: " + failure + " (needs root)").c_str());
+  return instance.get();
+}
 
 Fixture* fixture(benchmark::State& state) {
   static std::unique_ptr<Fixture> instance;
@@ -143,6 +187,51 @@ void ringbuf_libbpf(benchmark::State& state) {
   });
 }
 
+template <typename Produce>
+void run_user(benchmark::State& state, Produce&& produce) {
+  UserFixture* f = user_fixture(state);
+  if (f == nullptr) return;
+  const auto size = static_cast<std::uint32_t>(state.range(0));
+  std::uint64_t samples = 0;
+  for (auto _ : state) {
+    const double start = thread_seconds();
+    const std::uint64_t produced = produce(*f, size);
+    state.SetIterationTime(thread_seconds() - start);
+    if (produced == 0 || f->drain() != static_cast<std::int64_t>(produced)) {
+      state.SkipWithError("the program drained a different number of samples than were produced");
+      return;
+    }
+    samples += produced;
+  }
+  state.counters["records"] = static_cast<double>(samples) / static_cast<double>(state.iterations());
+}
+
+void user_ringbuf_corebpf(benchmark::State& state) {
+  run_user(state, [](UserFixture& f, std::uint32_t size) {
+    std::uint64_t seq = 0;
+    for (; seq < records_per_run; ++seq) {
+      const std::span<std::byte> sample = f.ours->try_reserve(size);
+      if (sample.empty()) break;
+      std::memcpy(sample.data(), &seq, sizeof(seq));
+      f.ours->submit(sample);
+    }
+    return seq;
+  });
+}
+
+void user_ringbuf_libbpf(benchmark::State& state) {
+  run_user(state, [](UserFixture& f, std::uint32_t size) {
+    std::uint64_t seq = 0;
+    for (; seq < records_per_run; ++seq) {
+      void* sample = user_ring_buffer__reserve(f.theirs, size);
+      if (sample == nullptr) break;
+      std::memcpy(sample, &seq, sizeof(seq));
+      user_ring_buffer__submit(f.theirs, sample);
+    }
+    return seq;
+  });
+}
+
 }  // namespace
 
 // Fixed iterations: each one also runs the producer (untimed), which costs far more than the
@@ -165,6 +254,23 @@ BENCHMARK(ringbuf_corebpf_batch)
     ->Iterations(200);
 BENCHMARK(ringbuf_libbpf)
     ->Name("ringbuf/libbpf")
+    ->Arg(16)
+    ->Arg(64)
+    ->Arg(256)
+    ->Arg(1024)
+    ->UseManualTime()
+    ->Iterations(200);
+
+BENCHMARK(user_ringbuf_corebpf)
+    ->Name("user_ringbuf/corebpf")
+    ->Arg(16)
+    ->Arg(64)
+    ->Arg(256)
+    ->Arg(1024)
+    ->UseManualTime()
+    ->Iterations(200);
+BENCHMARK(user_ringbuf_libbpf)
+    ->Name("user_ringbuf/libbpf")
     ->Arg(16)
     ->Arg(64)
     ->Arg(256)
