@@ -1,5 +1,8 @@
 // `corebpf link ...`: list the kernel's BPF links, pin one, detach one (which ends the attachment
 // even while it is pinned or held by another process).
+#include <linux/bpf.h>
+
+#include <algorithm>
 #include <cctype>
 #include <string>
 #include <vector>
@@ -86,9 +89,35 @@ void run_pin(Context&, Arguments& args) {
   link.pin(path);
 }
 
+// BPF_LINK_DETACH works on the link types whose kernel side has a detach operation; the others
+// (tracepoints through perf events, raw tracepoints, trampolines, iterators, kprobe.multi...) end
+// only when the last pin and fd go, which the command cannot force.
+bool kernel_can_detach(std::uint32_t type) {
+  switch (type) {
+    case BPF_LINK_TYPE_CGROUP:
+    case BPF_LINK_TYPE_NETNS:
+    case BPF_LINK_TYPE_XDP:
+    case BPF_LINK_TYPE_STRUCT_OPS:
+    case 10:  // netfilter
+    case 11:  // tcx
+    case 13:  // netkit
+    case 14:  // sockmap
+      return true;
+    default:
+      return false;
+  }
+}
+
 void run_detach(Context&, Arguments& args) {
   Link link = open_link(args);
   args.expect_end();
+  const kernel::LinkInfo info = link.info();
+  if (!kernel_can_detach(info.type)) {
+    util::fail(std::errc::operation_not_supported,
+               "link {} ({}): the kernel cannot detach this type of link; it ends when its pins are removed and "
+               "no process holds it",
+               info.id, type_text(info.type));
+  }
   link.detach();
 }
 
@@ -103,7 +132,9 @@ constexpr Object kLinkObject = {
     "link",
     kLinkVerbs,
     "       LINK := { id LINK_ID | pinned FILE }\n"
-    "       detach ends the attachment even while the link is pinned; remove the pin with rm.\n",
+    "       detach ends the attachment even while the link is pinned (cgroup, netns, xdp, tcx, netkit,\n"
+    "       sockmap, struct_ops, netfilter links); other links end when their pins are removed (rm)\n"
+    "       and no process holds them.\n",
 };
 
 }  // namespace

@@ -15,6 +15,7 @@
 #include <set>
 #include <string>
 
+#include "corebpf/kernel.hpp"
 #include "corebpf/object.hpp"
 #include "kernel/kernel_test_support.hpp"
 #include "support/bpftool_oracle.hpp"
@@ -276,11 +277,35 @@ TEST_F(CliRuntime, AutoattachPinsLinksThatOutliveTheCommand) {
   };
   EXPECT_EQ(counted(), 3);
 
-  // detach ends it even though the pin stays.
-  r = corebpf("link detach pinned " + progs_ + "/cli_on_getppid_link");
-  ASSERT_EQ(r.status, 0) << r.err;
+  // A perf_event link has no kernel detach: the command says so; removing the pin ends it.
+  const std::string link_pin = progs_ + "/cli_on_getppid_link";
+  r = corebpf("link detach pinned " + link_pin);
+  EXPECT_EQ(r.status, 1);
+  EXPECT_EQ(r.err, fmt::format("corebpf: link {} (perf_event): the kernel cannot detach this type of link; it ends "
+                               "when its pins are removed and no process holds it\n",
+                               link["id"].get<int>()));
   ::getppid();
-  EXPECT_EQ(counted(), 3);
+  EXPECT_EQ(counted(), 4);
+  fs::remove(link_pin);
+  // The kernel frees the link from a work queue once its last reference goes, its id first and
+  // then the perf event: wait for the id to disappear, then until a getppid() is no longer
+  // counted (conditions, not times). Once off, it stays off.
+  const auto link_id = link["id"].get<std::uint32_t>();
+  for (int i = 0; i < 500 && corebpf::kernel::try_open_by_id(corebpf::kernel::ObjectType::link, link_id); ++i)
+    ::usleep(10'000);
+  EXPECT_FALSE(corebpf::kernel::try_open_by_id(corebpf::kernel::ObjectType::link, link_id));
+  json last = counted();
+  for (int i = 0; i < 500; ++i) {
+    ::getppid();
+    const json now = counted();
+    if (now == last) break;
+    last = now;
+  }
+  ::getppid();
+  ::getppid();
+  EXPECT_EQ(counted(), last);
+  r = corebpf(fmt::format("link show id {}", link_id));
+  EXPECT_EQ(r.err, fmt::format("corebpf: there is no link with id {}\n", link_id));
 }
 
 TEST_F(CliRuntime, DebugLogShowsTheLoadersSteps) {
