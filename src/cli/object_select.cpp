@@ -30,7 +30,13 @@ UniqueFd open_id(ObjectType type, std::uint32_t id) {
 }
 
 UniqueFd open_pinned(ObjectType type, const std::string& path) {
-  UniqueFd fd = kernel::open_pinned(path);
+  UniqueFd fd;
+  try {
+    fd = kernel::open_pinned(path);
+  } catch (const Error& e) {
+    if (e.errno_value() == ENOENT) util::fail(std::errc::no_such_file_or_directory, "nothing is pinned at {}", path);
+    throw;
+  }
   if (kernel::object_type_of(fd.get()) != type)
     util::fail(std::errc::invalid_argument, "{} is not a pinned {}", path, noun(type));
   return fd;

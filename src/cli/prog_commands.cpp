@@ -165,11 +165,21 @@ class PinSet {
     for (const std::string& dir : made_dirs_) std::filesystem::remove(dir, ignored_);
   }
   void add(std::string path) { paths_.push_back(std::move(path)); }
-  // Creates `dir` (and records it for removal) when it does not exist yet.
+  // Creates `dir` and its missing parents (recording them for removal) when it does not exist.
   void make_dir(const std::string& dir) {
-    std::error_code error;
-    if (std::filesystem::create_directory(dir, error)) made_dirs_.push_back(dir);
-    if (error) util::fail(static_cast<std::errc>(error.value()), "creating pin directory {}: {}", dir, error.message());
+    std::vector<std::filesystem::path> missing;
+    for (std::filesystem::path p = dir; !p.empty() && !std::filesystem::exists(p); p = p.parent_path()) {
+      missing.push_back(p);
+      if (p == p.parent_path()) break;
+    }
+    for (auto it = missing.rbegin(); it != missing.rend(); ++it) {
+      std::error_code error;
+      std::filesystem::create_directory(*it, error);
+      if (error)
+        util::fail(static_cast<std::errc>(error.value()), "creating pin directory {}: {}", it->string(),
+                   error.message());
+      made_dirs_.insert(made_dirs_.begin(), it->string());  // removed deepest first
+    }
   }
   void keep() {
     paths_.clear();

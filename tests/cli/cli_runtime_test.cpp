@@ -128,6 +128,29 @@ TEST_F(CliRuntime, LoadallPinsEveryProgramAndMap) {
   }
 }
 
+TEST_F(CliRuntime, LoadallMakesMissingDirectoriesAndUndoesAFailure) {
+  Outcome r = corebpf(fmt::format("prog loadall {} {}/a/b pinmaps {}/c/d", kObject, dir_, dir_));
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(names_in(dir_ + "/a/b"), (std::set<std::string>{"cli_on_getppid", "cli_socket"}));
+  EXPECT_EQ(names_in(dir_ + "/c/d").size(), 4u);
+
+  // The second program's pin is taken: everything this loadall made goes again, what was there
+  // before stays.
+  const std::string taken = dir_ + "/x/progs";
+  fs::create_directories(taken);
+  ASSERT_EQ(
+      corebpf(fmt::format("map create {}/cli_socket type array key 4 value 4 entries 1 name cli_taken", taken)).status,
+      0);
+  r = corebpf(fmt::format("prog loadall {} {} pinmaps {}/x/maps/deeper", kObject, taken, dir_));
+  EXPECT_EQ(r.status, 1);
+  EXPECT_NE(r.err.find(taken + "/cli_socket"), std::string::npos) << r.err;
+  EXPECT_EQ(names_in(taken), std::set<std::string>{"cli_socket"});
+  EXPECT_FALSE(fs::exists(dir_ + "/x/maps"));
+  EXPECT_EQ(corebpf("map show pinned " + taken + "/cli_socket").status, 0);
+  r = corebpf("map dump pinned " + dir_ + "/x/maps/deeper/cli_values");
+  EXPECT_EQ(r.err, fmt::format("corebpf: nothing is pinned at {}/x/maps/deeper/cli_values\n", dir_));
+}
+
 TEST_F(CliRuntime, LoadPinsTheFirstProgramOnly) {
   const std::string pin = dir_ + "/first";
   const Outcome r = corebpf(fmt::format("prog load {} {} type tracepoint", kObject, pin));
