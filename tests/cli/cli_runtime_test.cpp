@@ -344,6 +344,11 @@ TEST_F(CliRuntime, DebugLogShowsTheLoadersSteps) {
   EXPECT_NE(r.err.find("program 'record_task' (tracepoint, section tracepoint/syscalls/sys_enter_getppid) loaded: "),
             std::string::npos)
       << r.err;
+  // kernel_btf: the relocations are computed against that file instead.
+  const Outcome against =
+      corebpf(fmt::format("-d prog load {} {} kernel_btf /sys/kernel/btf/vmlinux", kCoreObject, dir_ + "/core_btf"));
+  ASSERT_EQ(against.status, 0) << against.err;
+  EXPECT_NE(against.err.find("7 CO-RE relocations against /sys/kernel/btf/vmlinux"), std::string::npos) << against.err;
   // Without -d, nothing on stderr.
   const Outcome quiet = corebpf(fmt::format("prog load {} {}", kCoreObject, dir_ + "/core2"));
   ASSERT_EQ(quiet.status, 0);
