@@ -22,9 +22,9 @@ namespace corebpf::btf {
 // true/false, floats in decimal.
 std::string format_data(const Btf& btf, TypeId type, std::span<const std::byte> bytes);
 
-// JSON, as bpftool's "formatted" member: integers as numbers (128-bit ones above 2^64 as
-// "0x..." strings), bitfields as "0x..." strings of their bits, pointers as unsigned numbers, enums as their
-// enumerator's name, char arrays holding a string as a string, bools as true/false, DATASECs as
+// JSON, as bpftool's "formatted" member: integers as numbers (128-bit ones as "0x..." strings), bitfields as "0x..."
+// strings of their bits, pointers as unsigned numbers, enums as their enumerator's name, char arrays holding a string
+// as a string, bools as true/false, DATASECs as
 // {"section": [{"variable": value}, ...]}. Pretty output indents by 4 spaces.
 std::string format_data_json(const Btf& btf, TypeId type, std::span<const std::byte> bytes, bool pretty = false);
 

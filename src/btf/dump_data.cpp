@@ -250,13 +250,9 @@ void Emitter::integer(const Type& t, std::span<const std::byte> bytes) {
     return;
   }
   if (size == 16) {
-    const bool wide = (raw >> 64) != 0;
+    // As bpftool: 128-bit integers in hex, a string in JSON (no JSON number holds them all).
     if (json_) {
-      if (wide) {
-        json_->value(hex128(raw));
-      } else {
-        json_->value(static_cast<std::uint64_t>(raw));
-      }
+      json_->value(hex128(raw));
     } else {
       text(hex128(raw));
     }

@@ -53,6 +53,25 @@ struct {
   __type(value, __u32);
 } cli_counts SEC(".maps");
 
+// Scalars bpftool formats in their own ways: a 64-bit enum, a signed enum, 128-bit ints (bpftool
+// 7.1 cannot show floats: they are left to the unit tests).
+enum cli_big { CLI_BIG_SMALL = 1, CLI_BIG_HUGE = 0x10000000000ULL };
+enum cli_signed { CLI_NEGATIVE = -3, CLI_POSITIVE = 3 };
+
+struct cli_extra {
+  enum cli_big big;
+  enum cli_signed sign;
+  unsigned __int128 wide;
+  unsigned __int128 narrow;
+};
+
+struct {
+  __uint(type, BPF_MAP_TYPE_ARRAY);
+  __uint(max_entries, 2);
+  __type(key, __u32);
+  __type(value, struct cli_extra);
+} cli_extras SEC(".maps");
+
 __u64 cli_hits = 0;
 int cli_target_tgid = 0;
 

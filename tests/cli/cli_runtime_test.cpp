@@ -98,7 +98,8 @@ TEST_F(CliRuntime, LoadallPinsEveryProgramAndMap) {
   loadall();
   EXPECT_EQ(names_in(progs_), (std::set<std::string>{"cli_on_getppid", "cli_socket"}));
   // '.' is not allowed in bpffs names: the .bss map is pinned as cli_maps_bss.
-  EXPECT_EQ(names_in(maps_), (std::set<std::string>{"cli_counts", "cli_maps_bss", "cli_percpu", "cli_values"}));
+  EXPECT_EQ(names_in(maps_),
+            (std::set<std::string>{"cli_counts", "cli_extras", "cli_maps_bss", "cli_percpu", "cli_values"}));
 
   // prog show of the pin: the same as bpftool says, text and JSON.
   const std::string pin = progs_ + "/cli_on_getppid";
@@ -121,7 +122,7 @@ TEST_F(CliRuntime, LoadallPinsEveryProgramAndMap) {
   EXPECT_EQ(text.out, run("bpftool prog show pinned " + pin).out);
 
   // Every map of the object in `map show`, as bpftool shows it.
-  for (const std::string name : {"cli_values", "cli_percpu", "cli_counts", "cli_maps_bss"}) {
+  for (const std::string name : {"cli_values", "cli_percpu", "cli_counts", "cli_extras", "cli_maps_bss"}) {
     const Outcome m = corebpf("-j map show " + map(name));
     ASSERT_EQ(m.status, 0) << m.err;
     EXPECT_EQ(json::parse(m.out), json::parse(run("bpftool -j map show " + map(name)).out)) << name;
@@ -132,7 +133,7 @@ TEST_F(CliRuntime, LoadallMakesMissingDirectoriesAndUndoesAFailure) {
   Outcome r = corebpf(fmt::format("prog loadall {} {}/a/b pinmaps {}/c/d", kObject, dir_, dir_));
   ASSERT_EQ(r.status, 0) << r.err;
   EXPECT_EQ(names_in(dir_ + "/a/b"), (std::set<std::string>{"cli_on_getppid", "cli_socket"}));
-  EXPECT_EQ(names_in(dir_ + "/c/d").size(), 4u);
+  EXPECT_EQ(names_in(dir_ + "/c/d").size(), 5u);
 
   // The second program's pin is taken: everything this loadall made goes again, what was there
   // before stays.
@@ -225,6 +226,35 @@ TEST_F(CliRuntime, PerCpuAndGlobalDataDumpsMatchBpftool) {
             json::parse(R"({"value": {".bss": [{"cli_hits": 7}, {"cli_target_tgid": 9}]}})"));
   EXPECT_EQ(corebpf("map dump " + bss).out,
             "key: 00 00 00 00  value: {.cli_hits = 7, .cli_target_tgid = 9}\nFound 1 element\n");
+}
+
+TEST_F(CliRuntime, EnumsAndWideIntegersAsBpftoolShowsThem) {
+  loadall();
+  const std::string extras = map("cli_extras");
+  // big = CLI_BIG_HUGE (an ENUM64 value past 32 bits), sign = CLI_NEGATIVE, wide = 0x99:1122334455667788,
+  // narrow = 42; then values no enumerator has.
+  Outcome r = corebpf(fmt::format(
+      "map update {} key 0 0 0 0 value hex 00 00 00 00 00 01 00 00 fd ff ff ff 00 00 00 00 88 77 66 55 44 33 22 11 "
+      "99 00 00 00 00 00 00 00 2a 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00",
+      extras));
+  ASSERT_EQ(r.status, 0) << r.err;
+  r = corebpf(fmt::format(
+      "map update {} key 1 0 0 0 value hex 07 00 00 00 00 00 00 00 fb ff ff ff 00 00 00 00 00 00 00 00 00 00 00 00 "
+      "00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00",
+      extras));
+  ASSERT_EQ(r.status, 0) << r.err;
+  r = corebpf("-j map dump " + extras);
+  ASSERT_EQ(r.status, 0) << r.err;
+  const json dump = json::parse(r.out);
+  ASSERT_EQ(dump.size(), 2u);
+  EXPECT_EQ(dump[0]["formatted"]["value"], json::parse(R"({"big": "CLI_BIG_HUGE", "sign": "CLI_NEGATIVE",
+      "wide": "0x991122334455667788", "narrow": "0x2a"})"));
+  EXPECT_EQ(dump[1]["formatted"]["value"], json::parse(R"({"big": 7, "sign": -5, "wide": "0x0", "narrow": "0x0"})"));
+  EXPECT_EQ(corebpf("map lookup " + extras + " key 0 0 0 0").out,
+            "key: 0  value: {.big = CLI_BIG_HUGE, .sign = CLI_NEGATIVE, .wide = 0x991122334455667788, .narrow = "
+            "0x2a}\n");
+  if (!corebpf::test::have_bpftool()) COREBPF_SKIP_OR_FAIL("bpftool (Debian package) is missing");
+  EXPECT_EQ(dump, json::parse(run("bpftool -j map dump " + extras).out));
 }
 
 TEST_F(CliRuntime, ErrorsNameTheObject) {
