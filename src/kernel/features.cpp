@@ -382,12 +382,13 @@ namespace {
 
 bool probe_net_link(ProgramType type, std::uint32_t attach_type, std::uint32_t target, std::uint32_t flags,
                     std::initializer_list<int> supported_errors) {
-  // XDP_PASS, so that nothing could be dropped even if a probe ever attached.
-  constexpr std::array<Insn, 2> kReturnTwo = {
-      Insn{Insn::kAlu64 | Insn::kMov | Insn::kK, 0, 0, 2},
+  // XDP_PASS for XDP, so that nothing could be dropped even if a probe ever attached; 1 for the
+  // others (cgroup_skb: allow, sk_msg: SK_PASS), whose verifier checks the return range.
+  const std::array<Insn, 2> pass = {
+      Insn{Insn::kAlu64 | Insn::kMov | Insn::kK, 0, 0, type == ProgramType::xdp ? 2 : 1},
       Insn{Insn::kJmp | Insn::kExit, 0, 0, 0},
   };
-  const auto program = load_probe(type, kReturnTwo, 0);
+  const auto program = load_probe(type, pass, 0);
   if (!program.fd) return false;
   bpf_attr attr = zeroed_attr();
   attr.link_create.prog_fd = static_cast<std::uint32_t>(program.fd.get());

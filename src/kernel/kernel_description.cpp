@@ -130,13 +130,17 @@ std::uint32_t parse_version_code(std::string_view release, std::string_view proc
         return version_code((*parts)[0], (*parts)[1], (*parts)[2]);
     }
   }
-  // Debian: "... #1 SMP PREEMPT_DYNAMIC Debian 6.1.192-2 (2025-01-01)".
+  // Debian: "... #1 SMP PREEMPT_DYNAMIC Debian 6.1.192-2 (2025-01-01)". The compiler's version comes
+  // earlier in the same text ("(gcc-12 (Debian 12.2.0-14+deb12u1) 12.2.0, ..."): the kernel's is
+  // the one with the release's major.minor.
+  const auto release_parts = leading_version(trim(release));
   for (auto at = proc_version.find("Debian "); at != std::string_view::npos;
        at = proc_version.find("Debian ", at + 1)) {
-    if (auto parts = leading_version(proc_version.substr(at + 7)))
+    const auto parts = leading_version(proc_version.substr(at + 7));
+    if (parts && (!release_parts || ((*parts)[0] == (*release_parts)[0] && (*parts)[1] == (*release_parts)[1])))
       return version_code((*parts)[0], (*parts)[1], (*parts)[2]);
   }
-  if (auto parts = leading_version(trim(release))) return version_code((*parts)[0], (*parts)[1], (*parts)[2]);
+  if (release_parts) return version_code((*release_parts)[0], (*release_parts)[1], (*release_parts)[2]);
   util::fail(std::errc::invalid_argument, "cannot read a kernel version from the release '{}'", release);
 }
 

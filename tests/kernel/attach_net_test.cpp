@@ -35,6 +35,7 @@
 
 #include "corebpf/error.hpp"
 #include "corebpf/features.hpp"
+#include "corebpf/kernel_description.hpp"
 #include "corebpf/object.hpp"
 #include "kernel/bpf_syscall.hpp"
 #include "kernel/kernel_test_support.hpp"
@@ -886,6 +887,20 @@ TEST_F(AttachNetTest, AttachAndDetachLeakNoFds) {
   EXPECT_EQ(test::open_fd_count(), before);
   EXPECT_EQ(netlink::query_xdp(receiver_).prog_id, 0u);
   EXPECT_TRUE(netlink::list_filters(receiver_, TC_H_MAKE(TC_H_CLSACT, TC_H_MIN_INGRESS)).empty());
+}
+
+// Each probe against the version that brought its link type (upstream and Debian kernels).
+TEST(AttachNetProbes, LinkProbesMatchTheKernelVersion) {
+  COREBPF_REQUIRE_ROOT();
+  const std::uint32_t version = kernel::running_kernel_version();
+  const auto since = [version](std::uint32_t major, std::uint32_t minor) {
+    return version >= ((major << 16) | (minor << 8));
+  };
+  EXPECT_EQ(kernel::has_cgroup_link(), since(5, 7));
+  EXPECT_EQ(kernel::has_netns_link(), since(5, 8));
+  EXPECT_EQ(kernel::has_xdp_link(), since(5, 9));
+  EXPECT_EQ(kernel::has_tcx_link(), since(6, 6));
+  EXPECT_EQ(kernel::has_sockmap_link(), since(6, 10));
 }
 
 }  // namespace

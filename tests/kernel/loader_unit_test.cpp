@@ -39,6 +39,11 @@ TEST(KernelVersion, DebianPatchLevelFromProcVersionClampedTo255) {
             (4u << 16) | (19u << 8) | 255u);
   EXPECT_EQ(kernel::parse_version_code("6.1.0-18-amd64", "... Debian 6.1.76-1 (2024-02-01)", ""),
             kernel::version_code(6, 1, 76));
+  // Debian's real text names the compiler's Debian version first.
+  const char* with_compiler =
+      "Linux version 6.1.0-56-cloud-amd64 (debian-kernel@lists.debian.org) (gcc-12 (Debian 12.2.0-14+deb12u1) "
+      "12.2.0, GNU ld (GNU Binutils for Debian) 2.40) #1 SMP PREEMPT_DYNAMIC Debian 6.1.192-2 (2025-01-01)";
+  EXPECT_EQ(kernel::parse_version_code("6.1.0-56-cloud-amd64", with_compiler, ""), kernel::version_code(6, 1, 192));
 }
 
 TEST(KernelVersion, UnreadableReleaseIsAnError) {
