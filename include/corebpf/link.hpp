@@ -53,8 +53,10 @@ class Link {
   static void unpin(const std::string& path);
   // Replaces the program behind a BPF link (BPF_LINK_UPDATE) without a gap.
   void update_program(const Program& program);
-  // Detaches now, even a pinned BPF link (BPF_LINK_DETACH); throws corebpf::Error on failure.
-  // Afterwards the Link is empty.
+  // Detaches now (BPF_LINK_DETACH), even a pinned BPF link of the types the kernel can force off
+  // (cgroup, netns, xdp, tcx, netkit, sockmap, struct_ops, netfilter); a link of another type
+  // (perf event, raw_tp, tracing, iter) ends when its last fd closes, which this does, and its
+  // last pin is removed. Throws corebpf::Error on failure. Afterwards the Link is empty.
   void detach();
 
   // iter links: a new stream of the iterator's output (BPF_ITER_CREATE); read() it to the end.
