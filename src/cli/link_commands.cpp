@@ -55,24 +55,7 @@ void write_link_json(util::JsonWriter& json, const kernel::LinkInfo& info) {
 }
 
 void run_show(Context& context, Arguments& args) {
-  const auto selector = take_optional_selector(args, ObjectType::link);
-  args.expect_end();
-  std::vector<kernel::LinkInfo> infos;
-  for (const UniqueFd& fd : selector ? open_selected(ObjectType::link, *selector) : open_all(ObjectType::link))
-    infos.push_back(kernel::link_info(fd.get()));
-  if (!context.options.json) {
-    for (const auto& info : infos) print_text(context.out, info);
-    return;
-  }
-  write_json(context, [&](util::JsonWriter& json) {
-    if (selector) {
-      write_link_json(json, infos.front());
-      return;
-    }
-    json.begin_array();
-    for (const auto& info : infos) write_link_json(json, info);
-    json.end_array();
-  });
+  show_objects(context, args, ObjectType::link, &kernel::link_info, &print_text, &write_link_json);
 }
 
 Link open_link(Arguments& args) {

@@ -5,6 +5,7 @@
 #include <cctype>
 #include <charconv>
 #include <cstring>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -63,28 +64,7 @@ void write_map_json(util::JsonWriter& json, const kernel::MapInfo& info) {
 }
 
 void run_show(Context& context, Arguments& args) {
-  const auto selector = take_optional_selector(args, ObjectType::map);
-  args.expect_end();
-  std::vector<kernel::MapInfo> infos;
-  for (const UniqueFd& fd : selector ? open_selected(ObjectType::map, *selector) : open_all(ObjectType::map))
-    infos.push_back(kernel::map_info(fd.get()));
-  if (selector && infos.empty())
-    util::fail(std::errc::no_such_file_or_directory, "there is no map {}",
-               describe_selector(ObjectType::map, *selector));
-  if (!context.options.json) {
-    for (const auto& info : infos) print_text(context.out, info);
-    return;
-  }
-  const bool single = selector && infos.size() == 1;
-  write_json(context, [&](util::JsonWriter& json) {
-    if (single) {
-      write_map_json(json, infos.front());
-      return;
-    }
-    json.begin_array();
-    for (const auto& info : infos) write_map_json(json, info);
-    json.end_array();
-  });
+  show_objects(context, args, ObjectType::map, &kernel::map_info, &print_text, &write_map_json);
 }
 
 // ---- element commands
@@ -133,15 +113,6 @@ void check_size(const Map& map, std::string_view what, std::size_t given, std::s
   if (given != wanted)
     util::fail(std::errc::invalid_argument, "{} has {} byte{}, map '{}' wants {}", what, given, given == 1 ? "" : "s",
                map.name(), wanted);
-}
-
-std::string hex_bytes(std::span<const std::byte> bytes) {
-  std::string text;
-  for (const std::byte b : bytes) {
-    if (!text.empty()) text.push_back(' ');
-    text += fmt::format("{:02x}", std::to_integer<unsigned>(b));
-  }
-  return text;
 }
 
 // The map's key and value types, when it has BTF that describes them.
@@ -196,29 +167,14 @@ class EntryPrinter {
   // bpftool's shape: raw bytes as "key"/"value" (per-CPU: "values" of {"cpu", "value"}), and
   // "formatted" with the same members through BTF.
   void json(util::JsonWriter& json, std::span<const std::byte> key, std::span<const std::byte> value) {
-    const std::size_t step = map_.is_per_cpu() ? map_.value_stride() / possible_cpus() : 0;
     json.begin_object();
     json.key("key");
-    hex_array(json, key);
-    if (!map_.is_per_cpu()) {
-      json.key("value");
-      hex_array(json, value.first(map_.value_size()));
-      if (is_map_of_maps(map_.type()) && value.size() >= 4) {
-        std::uint32_t inner = 0;
-        std::memcpy(&inner, value.data(), sizeof(inner));
-        json.member("inner_map_id", inner);
-      }
-    } else {
-      json.key("values");
-      json.begin_array();
-      for (std::uint32_t cpu = 0; cpu < possible_cpus(); ++cpu) {
-        json.begin_object();
-        json.member("cpu", cpu);
-        json.key("value");
-        hex_array(json, value.subspan(cpu * step, map_.value_size()));
-        json.end_object();
-      }
-      json.end_array();
+    write_byte_array(json, key);
+    write_values(json, value, [&](std::span<const std::byte> one) { write_byte_array(json, one); });
+    if (is_map_of_maps(map_.type()) && value.size() >= 4) {
+      std::uint32_t inner = 0;
+      std::memcpy(&inner, value.data(), sizeof(inner));
+      json.member("inner_map_id", inner);
     }
     if (types_.btf) {
       json.key("formatted");
@@ -227,39 +183,41 @@ class EntryPrinter {
         json.key("key");
         btf::write_data_json(json, *types_.btf, types_.key, key);
       }
-      if (!map_.is_per_cpu()) {
-        json.key("value");
-        btf::write_data_json(json, *types_.btf, types_.value, value.first(map_.value_size()));
-      } else {
-        json.key("values");
-        json.begin_array();
-        for (std::uint32_t cpu = 0; cpu < possible_cpus(); ++cpu) {
-          json.begin_object();
-          json.member("cpu", cpu);
-          json.key("value");
-          btf::write_data_json(json, *types_.btf, types_.value, value.subspan(cpu * step, map_.value_size()));
-          json.end_object();
-        }
-        json.end_array();
-      }
+      write_values(json, value,
+                   [&](std::span<const std::byte> one) { btf::write_data_json(json, *types_.btf, types_.value, one); });
       json.end_object();
     }
     json.end_object();
   }
 
  private:
-  static void hex_array(util::JsonWriter& json, std::span<const std::byte> bytes) {
+  // "value": X, or for a per-CPU map "values": [{"cpu": N, "value": X}...], X written by `write_one`.
+  void write_values(util::JsonWriter& json, std::span<const std::byte> value,
+                    const std::function<void(std::span<const std::byte>)>& write_one) const {
+    if (!map_.is_per_cpu()) {
+      json.key("value");
+      write_one(value.first(map_.value_size()));
+      return;
+    }
+    const std::size_t step = map_.value_stride() / possible_cpus();
+    json.key("values");
     json.begin_array();
-    for (const std::byte b : bytes) json.value(fmt::format("0x{:02x}", std::to_integer<unsigned>(b)));
+    for (std::uint32_t cpu = 0; cpu < possible_cpus(); ++cpu) {
+      json.begin_object();
+      json.member("cpu", cpu);
+      json.key("value");
+      write_one(value.subspan(cpu * step, map_.value_size()));
+      json.end_object();
+    }
     json.end_array();
   }
   std::string key_text(std::span<const std::byte> key) const {
     if (types_.btf && types_.key != 0) return btf::format_data(*types_.btf, types_.key, key);
-    return hex_bytes(key);
+    return bytes_text(key);
   }
   std::string value_text(std::span<const std::byte> value) const {
     if (types_.btf) return btf::format_data(*types_.btf, types_.value, value);
-    return hex_bytes(value);
+    return bytes_text(value);
   }
 
   Context& context_;
@@ -300,15 +258,6 @@ std::vector<std::byte> take_key(Arguments& args, const Map& map) {
   return key;
 }
 
-std::string key_description(std::span<const std::byte> key) {
-  std::string text;
-  for (const std::byte b : key) {
-    if (!text.empty()) text.push_back(' ');
-    text += fmt::format("0x{:02x}", std::to_integer<unsigned>(b));
-  }
-  return text;
-}
-
 void run_lookup(Context& context, Arguments& args) {
   const Map map = open_map(args);
   const auto key = take_key(args, map);
@@ -316,7 +265,7 @@ void run_lookup(Context& context, Arguments& args) {
   std::vector<std::byte> value(map.value_stride());
   if (!map.lookup(key, value))
     util::fail(std::errc::no_such_file_or_directory, "map '{}': no element with key {}", map.name(),
-               key_description(key));
+               bytes_text(key, "0x"));
   EntryPrinter printer(context, map);
   if (!context.options.json) {
     printer.text(key, value);
@@ -375,7 +324,7 @@ void run_delete(Context&, Arguments& args) {
   args.expect_end();
   if (!map.erase(key))
     util::fail(std::errc::no_such_file_or_directory, "map '{}': no element with key {}", map.name(),
-               key_description(key));
+               bytes_text(key, "0x"));
 }
 
 void run_getnext(Context& context, Arguments& args) {
@@ -386,27 +335,22 @@ void run_getnext(Context& context, Arguments& args) {
   std::vector<std::byte> next(map.key_size());
   if (!map.next_key(key ? std::span<const std::byte>(*key) : std::span<const std::byte>(), next)) {
     util::fail(std::errc::no_such_file_or_directory, "map '{}': no key after {}", map.name(),
-               key ? key_description(*key) : std::string("the start"));
+               key ? bytes_text(*key, "0x") : std::string("the start"));
   }
   if (!context.options.json) {
-    context.out.print("key: {}\nnext key: {}\n", key ? hex_bytes(*key) : std::string("None"), hex_bytes(next));
+    context.out.print("key: {}\nnext key: {}\n", key ? bytes_text(*key) : std::string("None"), bytes_text(next));
     return;
   }
   write_json(context, [&](util::JsonWriter& json) {
-    const auto hex = [&](std::span<const std::byte> bytes) {
-      json.begin_array();
-      for (const std::byte b : bytes) json.value(fmt::format("0x{:02x}", std::to_integer<unsigned>(b)));
-      json.end_array();
-    };
     json.begin_object();
     json.key("key");
     if (key) {
-      hex(*key);
+      write_byte_array(json, *key);
     } else {
       json.null();
     }
     json.key("next_key");
-    hex(next);
+    write_byte_array(json, next);
     json.end_object();
   });
 }
@@ -431,15 +375,13 @@ void run_push(Context&, Arguments& args) {
 void show_value(Context& context, const Map& map, std::span<const std::byte> value) {
   const MapTypes types = map_types(map);
   if (!context.options.json) {
-    context.out.print("value: {}\n", types.btf ? btf::format_data(*types.btf, types.value, value) : hex_bytes(value));
+    context.out.print("value: {}\n", types.btf ? btf::format_data(*types.btf, types.value, value) : bytes_text(value));
     return;
   }
   write_json(context, [&](util::JsonWriter& json) {
     json.begin_object();
     json.key("value");
-    json.begin_array();
-    for (const std::byte b : value) json.value(fmt::format("0x{:02x}", std::to_integer<unsigned>(b)));
-    json.end_array();
+    write_byte_array(json, value);
     if (types.btf) {
       json.key("formatted");
       json.begin_object();

@@ -122,11 +122,28 @@ std::vector<UniqueFd> open_selected(ObjectType type, const Selector& selector) {
   return fds;
 }
 
+void throw_none_selected(ObjectType type, const Selector& selector) {
+  util::fail(std::errc::no_such_file_or_directory, "there is no {} {}", noun(type), describe_selector(type, selector));
+}
+
+std::string bytes_text(std::span<const std::byte> bytes, std::string_view prefix) {
+  std::string text;
+  for (const std::byte b : bytes) {
+    if (!text.empty()) text.push_back(' ');
+    text += fmt::format("{}{:02x}", prefix, std::to_integer<unsigned>(b));
+  }
+  return text;
+}
+
+void write_byte_array(util::JsonWriter& json, std::span<const std::byte> bytes) {
+  json.begin_array();
+  for (const std::byte b : bytes) json.value(fmt::format("0x{:02x}", std::to_integer<unsigned>(b)));
+  json.end_array();
+}
+
 UniqueFd open_one(ObjectType type, const Selector& selector) {
   std::vector<UniqueFd> fds = open_selected(type, selector);
-  if (fds.empty())
-    util::fail(std::errc::no_such_file_or_directory, "there is no {} {}", noun(type),
-               describe_selector(type, selector));
+  if (fds.empty()) throw_none_selected(type, selector);
   if (fds.size() > 1)
     util::fail(std::errc::invalid_argument, "{} {}s match {}: name one by id", fds.size(), noun(type),
                describe_selector(type, selector));

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <functional>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -37,13 +38,47 @@ UniqueFd open_one(kernel::ObjectType type, const Selector& selector);
 // Every object of `type` the kernel has (those gone since the listing are skipped).
 std::vector<UniqueFd> open_all(kernel::ObjectType type);
 
-// "12", "pinned /sys/fs/bpf/x", "name counts" for messages.
+// "with id 12", "pinned at /sys/fs/bpf/x", "named 'counts'" for messages.
 std::string describe_selector(kernel::ObjectType type, const Selector& selector);
+// Throws corebpf::Error (ENOENT) "there is no map named 'counts'".
+[[noreturn]] void throw_none_selected(kernel::ObjectType type, const Selector& selector);
+
+// "01 02 0a" (prefix "") or "0x01 0x02 0x0a" (prefix "0x").
+std::string bytes_text(std::span<const std::byte> bytes, std::string_view prefix = "");
+// ["0x01", "0x02"]: bytes as bpftool's JSON shows them.
+void write_byte_array(util::JsonWriter& json, std::span<const std::byte> bytes);
 
 // Seconds since the epoch of a CLOCK_BOOTTIME instant (bpf_prog_info.load_time).
 std::int64_t boot_ns_to_epoch_seconds(std::uint64_t boot_ns);
 
 // Writes a JSON document to the output with a final newline.
 void write_json(Context& context, const std::function<void(util::JsonWriter&)>& write);
+
+// `OBJECT show|list [SELECTOR]`: the info of every object the selector names (all without one),
+// as text or JSON (one object when the selector names exactly one, as bpftool prints it; an array
+// otherwise). A selector that names nothing is an error naming it.
+template <typename Info>
+void show_objects(Context& context, Arguments& args, kernel::ObjectType type, Info (*info_of)(int),
+                  void (*print_text)(Output&, const Info&), void (*write_object)(util::JsonWriter&, const Info&)) {
+  const auto selector = take_optional_selector(args, type);
+  args.expect_end();
+  std::vector<Info> infos;
+  for (const UniqueFd& fd : selector ? open_selected(type, *selector) : open_all(type))
+    infos.push_back(info_of(fd.get()));
+  if (selector && infos.empty()) throw_none_selected(type, *selector);
+  if (!context.options.json) {
+    for (const Info& info : infos) print_text(context.out, info);
+    return;
+  }
+  write_json(context, [&](util::JsonWriter& json) {
+    if (selector && infos.size() == 1) {
+      write_object(json, infos.front());
+      return;
+    }
+    json.begin_array();
+    for (const Info& info : infos) write_object(json, info);
+    json.end_array();
+  });
+}
 
 }  // namespace corebpf::cli

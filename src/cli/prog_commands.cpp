@@ -86,29 +86,7 @@ void write_program_json(util::JsonWriter& json, const kernel::ProgramInfo& info)
 }
 
 void run_show(Context& context, Arguments& args) {
-  const auto selector = take_optional_selector(args, ObjectType::program);
-  args.expect_end();
-  std::vector<kernel::ProgramInfo> infos;
-  for (const UniqueFd& fd : selector ? open_selected(ObjectType::program, *selector) : open_all(ObjectType::program))
-    infos.push_back(kernel::program_info(fd.get()));
-  if (selector && infos.empty())
-    util::fail(std::errc::no_such_file_or_directory, "there is no program {}",
-               describe_selector(ObjectType::program, *selector));
-  if (!context.options.json) {
-    for (const auto& info : infos) print_text(context.out, info);
-    return;
-  }
-  // As bpftool: one object when the selector names one program, an array otherwise.
-  const bool single = selector && infos.size() == 1;
-  write_json(context, [&](util::JsonWriter& json) {
-    if (single) {
-      write_program_json(json, infos.front());
-      return;
-    }
-    json.begin_array();
-    for (const auto& info : infos) write_program_json(json, info);
-    json.end_array();
-  });
+  show_objects(context, args, ObjectType::program, &kernel::program_info, &print_text, &write_program_json);
 }
 
 // The SEC()-style name (`type xdp`, `type tracepoint`) or a program type name.

@@ -444,6 +444,19 @@ TEST_F(CliRuntime, QueueGetnextFreezeAndMapsOfMaps) {
   const json dump = json::parse(corebpf("-j map dump pinned " + outer).out);
   ASSERT_EQ(dump.size(), 1u);
   EXPECT_EQ(dump[0]["inner_map_id"], json::parse(corebpf("-j map show " + counts).out)["id"]);
+  // A prog array takes a program as its value; a lookup gives the program's id.
+  const std::string jumps = dir_ + "/jumps";
+  ASSERT_EQ(corebpf(fmt::format("map create {} type prog_array key 4 value 4 entries 2 name cli_jumps", jumps)).status,
+            0);
+  r = corebpf(fmt::format("map update pinned {} key 1 0 0 0 value pinned {}/cli_socket", jumps, progs_));
+  ASSERT_EQ(r.status, 0) << r.err;
+  const auto socket_id =
+      json::parse(corebpf("-j prog show pinned " + progs_ + "/cli_socket").out)["id"].get<std::uint32_t>();
+  const json jump = json::parse(corebpf("-j map lookup pinned " + jumps + " key 1 0 0 0").out);
+  EXPECT_EQ(jump["value"],
+            json::parse(fmt::format(R"(["0x{:02x}", "0x{:02x}", "0x{:02x}", "0x{:02x}"])", socket_id & 0xff,
+                                    (socket_id >> 8) & 0xff, (socket_id >> 16) & 0xff, socket_id >> 24)));
+
   if (!corebpf::test::have_bpftool()) COREBPF_SKIP_OR_FAIL("bpftool (Debian package) is missing");
   EXPECT_EQ(shown, json::parse(run("bpftool -j map show pinned " + frozen).out));
   // bpftool 7.1 leaves out inner_map_id (newer bpftools print it).
