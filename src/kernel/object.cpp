@@ -247,6 +247,23 @@ struct Object::State {
     }
   }
 
+  // Some map types (sockmap, sockhash, fd arrays, devmaps...) take no BTF for key and value and
+  // refuse it with ENOTSUPP; they work the same without it.
+  Map create_or_without_btf(MapCreateOptions& create, const std::string& name) const {
+    try {
+      return Map::create(create);
+    } catch (const Error& e) {
+      constexpr int kKernelEnotsupp = 524;  // ENOTSUPP, kernel-internal: no libc name
+      if (create.btf_fd < 0 || e.errno_value() != kKernelEnotsupp) throw;
+      util::log(LogLevel::debug, "{}: map '{}': its type takes no BTF for key and value, created without", what(),
+                name);
+      create.btf_fd = -1;
+      create.btf_key_type_id = 0;
+      create.btf_value_type_id = 0;
+      return Map::create(create);
+    }
+  }
+
   Map create_map(const MapSpec& spec_map) {
     try {
       auto create = create_options(spec_map, spec_map.definition(), spec_map.name());
@@ -255,7 +272,7 @@ struct Object::State {
         inner_template = Map::create(create_options(spec_map, *spec_map.inner(), spec_map.name() + ".inner"));
         create.inner_map_fd = inner_template.fd();
       }
-      Map map = Map::create(create);
+      Map map = create_or_without_btf(create, spec_map.name());
       util::log(LogLevel::debug, "{}: map '{}' created: {}, key {}B, value {}B, max_entries {}{} (id {})", what(),
                 spec_map.name(), map_type_name(create.type), create.key_size, create.value_size, create.max_entries,
                 create.btf_fd >= 0 ? ", with BTF" : "", map.info().id);

@@ -39,7 +39,7 @@ struct state {
 
 struct state state;
 
-// Sizes, not BTF types: the kernel takes no BTF for sockmap keys and values.
+// Sizes, not BTF types, as most sockmap users write them.
 struct {
   __uint(type, BPF_MAP_TYPE_SOCKMAP);
   __uint(max_entries, 2);
@@ -47,11 +47,12 @@ struct {
   __uint(value_size, sizeof(__u64));
 } sock_map SEC(".maps");
 
+// With BTF types: the loader must create it without them (the kernel refuses BTF here).
 struct {
   __uint(type, BPF_MAP_TYPE_SOCKMAP);
   __uint(max_entries, 1);
-  __uint(key_size, sizeof(__u32));
-  __uint(value_size, sizeof(__u64));
+  __type(key, __u32);
+  __type(value, __u64);
 } lookup_sockets SEC(".maps");
 
 // Not a sockmap: attach_sockmap must refuse it.
