@@ -324,7 +324,8 @@ std::vector<FilterInfo> list_filters(int ifindex, std::uint32_t parent) {
   message.append_header(tc_header(ifindex, parent, 0, 0));
   Socket socket;
   const auto reply = socket.request(message);
-  if (reply.error == -ENOENT || reply.error == -EINVAL) return {};
+  // No qdisc, or no interface any more: no filters.
+  if (reply.error == -ENOENT || reply.error == -EINVAL || reply.error == -ENODEV) return {};
   if (!reply) {
     errno = -reply.error;
     util::fail_errno("listing the TC filters of interface {}", ifindex);

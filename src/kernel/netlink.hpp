@@ -114,7 +114,7 @@ struct FilterInfo {
   std::uint32_t prog_id = 0;  // cls_bpf filters only
   std::string prog_name;      // cls_bpf filters only (TCA_BPF_NAME)
 };
-// The filters under `parent`; ENOENT/EINVAL (no qdisc) give an empty list.
+// The filters under `parent`; none when there is no qdisc or no such interface.
 std::vector<FilterInfo> list_filters(int ifindex, std::uint32_t parent);
 
 // ---- Interfaces (the tests' veth pairs).

@@ -510,6 +510,20 @@ TEST_F(AttachNetTest, TcNetlinkLeavesAQdiscItDidNotMake) {
   EXPECT_EQ(netlink::add_clsact(receiver_).error, -EEXIST);
 }
 
+TEST_F(AttachNetTest, LinksOutliveTheirInterface) {
+  make_veth();
+  Link xdp = program("xdp_drop_marked").attach_xdp(receiver_, {.mode = XdpMode::generic, .force_netlink = true});
+  Link tc = program("tc_count_ingress").attach_tc(receiver_, {.force_netlink = true});
+  Link xdp_link = program("xdp_drop_marked").attach_xdp(sender_, {.mode = XdpMode::generic});
+  Link tcx = program("tc_count_egress").attach_tc(sender_, {.egress = true});
+  ASSERT_TRUE(netlink::delete_link(receiver_));  // takes its peer along
+  // The programs went with the devices: detaching finds nothing to undo and says nothing.
+  EXPECT_NO_THROW(xdp.detach());
+  EXPECT_NO_THROW(tc.detach());
+  EXPECT_NO_THROW(xdp_link.detach());
+  EXPECT_NO_THROW(tcx.detach());
+}
+
 // ---- Cgroups
 
 class AttachCgroupTest : public AttachNetTest {
