@@ -38,6 +38,20 @@ bool charges_memlock();
 // BPF_LINK_CREATE exists (5.7): links instead of legacy attach.
 bool has_bpf_link();
 
+// ---- Tracing attach (src/kernel/attach_tracing.cpp).
+// BPF_LINK_CREATE of BPF_PERF_EVENT (5.15): perf events (tracepoints, kprobes, uprobes) as BPF
+// links, which carry a bpf cookie and can be pinned; older kernels use PERF_EVENT_IOC_SET_BPF.
+bool has_perf_link();
+// BPF_TRACE_KPROBE_MULTI links (5.18, CONFIG_FPROBE) and their kprobe.session form (6.10).
+bool has_kprobe_multi();
+bool has_kprobe_session();
+// A cookie for raw tracepoints and tp_btf (6.10).
+bool has_raw_tp_cookie();
+// Whether a program of this trampoline attach type (trace_fentry, trace_fexit, modify_return,
+// lsm_mac) loads and attaches on a function every kernel has: needs BTF, a BPF trampoline for
+// the architecture, and for lsm_mac the bpf LSM active.
+bool has_trampoline_attach(AttachType type);
+
 // Whether this process holds CAP_SYS_ADMIN or CAP_BPF in its effective set (read each call:
 // privileges can be dropped at any time).
 bool has_bpf_privileges();

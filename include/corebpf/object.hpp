@@ -30,6 +30,9 @@ struct ObjectOptions {
   std::uint32_t log_level = 0;
   // Per-program verifier log levels, by program name; they override log_level for that program.
   std::map<std::string, std::uint32_t, std::less<>> program_log_levels;
+  // freplace programs, by name: the loaded program (its fd, borrowed) whose global function the
+  // program replaces; the function is the one its section names ("freplace/<function>").
+  std::map<std::string, int, std::less<>> freplace_targets;
   OpenOptions open;
 };
 

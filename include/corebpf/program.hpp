@@ -13,6 +13,8 @@
 #include "corebpf/link.hpp"
 #include "corebpf/object_spec.hpp"
 
+struct perf_event_attr;  // <linux/perf_event.h>
+
 namespace corebpf {
 
 struct TestRunOptions {
@@ -85,6 +87,9 @@ class Program {
   Link attach_kprobe_multi(const KprobeMultiOptions& options) const;
   // A perf event the caller opened (perf_event_open); the Link owns it from here.
   Link attach_perf_event(UniqueFd perf_event, std::uint64_t cookie = 0) const;
+  // One perf event of `attr` (software, hardware, tracepoint...) opened for every task on each
+  // online CPU, the program attached to each: one Link per CPU. Offline CPUs are skipped.
+  std::vector<Link> attach_perf_event_per_cpu(const perf_event_attr& attr, std::uint64_t cookie = 0) const;
 
   // User space: `binary` is a path or a library name found the way the dynamic loader would
   // ("libc.so.6").

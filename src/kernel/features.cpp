@@ -357,6 +357,108 @@ bool has_bpf_privileges() {
   return ::geteuid() == 0;
 }
 
+namespace {
+
+// A probe program of `type` loaded with `attach_type` (and a BTF target for trampolines).
+UniqueFd load_attach_probe(ProgramType type, std::optional<AttachType> attach_type, std::uint32_t attach_btf_id = 0) {
+  detail::ProgramLoadRequest request;
+  request.type = type;
+  request.insns = kReturnZero;
+  request.name = "probe";
+  request.expected_attach_type = attach_type;
+  request.attach_btf_id = attach_btf_id;
+  request.kernel_version = running_kernel_version();
+  return std::move(detail::load_program(request).fd);
+}
+
+// A kprobe.multi (or session) link on a symbol that cannot exist: a kernel with such links looks
+// the name up and fails ENOENT/ESRCH; one without rejects the attach type or the whole command.
+bool probe_kprobe_multi(AttachType type) {
+  const UniqueFd program = load_attach_probe(ProgramType::kprobe, type);
+  if (!program) return false;
+  const char* symbol = "corebpf_no_such_function";
+  const std::uint64_t symbols[] = {reinterpret_cast<std::uintptr_t>(symbol)};
+  bpf_attr attr = zeroed_attr();
+  attr.link_create.prog_fd = static_cast<std::uint32_t>(program.get());
+  attr.link_create.attach_type = static_cast<std::uint32_t>(type);
+  attr.link_create.kprobe_multi.cnt = 1;
+  attr.link_create.kprobe_multi.syms = reinterpret_cast<std::uintptr_t>(symbols);
+  const long fd = detail::bpf_call(BPF_LINK_CREATE, attr);
+  if (fd >= 0) {
+    UniqueFd unexpected(static_cast<int>(fd));
+    return true;
+  }
+  return errno == ENOENT || errno == ESRCH;
+}
+
+bool probe_trampoline(AttachType type) {
+  const auto& kernel = running_kernel_description();
+  if (!kernel.vmlinux_btf) return false;
+  // Functions kept for BPF's own selftests: present on every kernel with trampolines.
+  const char* target = "bpf_fentry_test1";
+  ProgramType program_type = ProgramType::tracing;
+  if (type == AttachType::modify_return) target = "bpf_modify_return_test";
+  if (type == AttachType::lsm_mac) {
+    target = "bpf_lsm_file_open";
+    program_type = ProgramType::lsm;
+  }
+  const auto function = kernel.vmlinux_btf->find(target, btf::Kind::Func);
+  if (!function) return false;
+  const UniqueFd program = load_attach_probe(program_type, type, function->id());
+  if (!program) return false;
+  bpf_attr attr = zeroed_attr();
+  attr.link_create.prog_fd = static_cast<std::uint32_t>(program.get());
+  attr.link_create.attach_type = static_cast<std::uint32_t>(type);
+  const long fd = detail::bpf_call(BPF_LINK_CREATE, attr);
+  if (fd < 0) return false;
+  UniqueFd link(static_cast<int>(fd));
+  return true;
+}
+
+}  // namespace
+
+bool has_perf_link() {
+  static const bool answer = [] {
+    const UniqueFd program = load_attach_probe(ProgramType::tracepoint, std::nullopt);
+    if (!program) return false;
+    bpf_attr attr = zeroed_attr();
+    attr.link_create.prog_fd = static_cast<std::uint32_t>(program.get());
+    attr.link_create.target_fd = static_cast<std::uint32_t>(-1);
+    attr.link_create.attach_type = BPF_PERF_EVENT;
+    // With perf links the bad perf event fd is what fails (EBADF); without, the attach type.
+    return detail::bpf_call(BPF_LINK_CREATE, attr) < 0 && errno == EBADF;
+  }();
+  return answer;
+}
+
+bool has_kprobe_multi() {
+  static const bool answer = probe_kprobe_multi(AttachType::trace_kprobe_multi);
+  return answer;
+}
+
+bool has_kprobe_session() {
+  static const bool answer = has_kprobe_multi() && probe_kprobe_multi(AttachType::trace_kprobe_session);
+  return answer;
+}
+
+bool has_raw_tp_cookie() {
+  static const bool answer = [] {
+    bpf_attr attr = zeroed_attr();
+    attr.raw_tracepoint.prog_fd = static_cast<std::uint32_t>(-1);
+    // raw_tracepoint.cookie (6.10) sits after prog_fd and a 4-byte hole; older kernels reject a
+    // nonzero byte there (EINVAL) before looking at the program fd (EBADF).
+    const std::uint64_t cookie = 1;
+    std::memcpy(reinterpret_cast<char*>(&attr) + 16, &cookie, sizeof(cookie));
+    return detail::bpf_call(BPF_RAW_TRACEPOINT_OPEN, attr) < 0 && errno == EBADF;
+  }();
+  return answer;
+}
+
+bool has_trampoline_attach(AttachType type) {
+  static ProbeCache<AttachType> cache;
+  return cache.get(type, [type] { return probe_trampoline(type); });
+}
+
 void raise_memlock_if_needed() {
   static std::once_flag once;
   std::call_once(once, [] {

@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <map>
 #include <optional>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -326,6 +327,29 @@ struct Object::State {
     return type->id();
   }
 
+  // freplace: the target program's fd and the BTF id of the replaced function in its BTF.
+  std::pair<int, std::uint32_t> replaced_function(const ProgramSpec& program) const {
+    const auto target = options.freplace_targets.find(program.name());
+    if (target == options.freplace_targets.end()) {
+      util::fail(std::errc::invalid_argument,
+                 "{}: freplace program '{}' needs the program it replaces (ObjectOptions::freplace_targets)", what(),
+                 program.name());
+    }
+    const auto info = kernel::program_info(target->second);
+    if (info.btf_id == 0) {
+      util::fail(std::errc::invalid_argument, "{}: freplace program '{}': target program '{}' has no BTF", what(),
+                 program.name(), info.name);
+    }
+    const auto btf = kernel::load_kernel_btf_by_id(info.btf_id);
+    const auto function = btf.find(program.attach_target(), btf::Kind::Func);
+    if (!function) {
+      util::fail(std::errc::no_such_file_or_directory,
+                 "{}: freplace program '{}': target program '{}' has no function '{}'", what(), program.name(),
+                 info.name, program.attach_target());
+    }
+    return {target->second, function->id()};
+  }
+
   std::string rejection(const ProgramSpec& program, const kernel::detail::LoadOutcome& outcome,
                         std::size_t program_index) const {
     std::string message = fmt::format("{}: program '{}': the kernel rejected it: {}", what(), program.name(),
@@ -385,7 +409,11 @@ struct Object::State {
         request.func_info = func_info;
         request.line_info = line_info;
       }
-      if (program.attach_target_is_btf()) request.attach_btf_id = attach_btf_id(program);
+      if (program.type() == ProgramType::ext) {
+        std::tie(request.attach_prog_fd, request.attach_btf_id) = replaced_function(program);
+      } else if (program.attach_target_is_btf()) {
+        request.attach_btf_id = attach_btf_id(program);
+      }
       auto outcome = kernel::detail::load_program(request);
       if (!outcome.fd) throw Error(outcome.error, rejection(program, outcome, index));
       logs[index] = std::move(outcome.log);

@@ -48,6 +48,7 @@ LoadOutcome attempt_program(const ProgramLoadRequest& request, std::uint32_t log
   }
   attr.attach_btf_id = request.attach_btf_id;
   if (request.attach_btf_obj_fd >= 0) attr.attach_btf_obj_fd = static_cast<std::uint32_t>(request.attach_btf_obj_fd);
+  if (request.attach_prog_fd >= 0) attr.attach_prog_fd = static_cast<std::uint32_t>(request.attach_prog_fd);
   std::vector<char> log;
   if (log_level != 0) {
     log.assign(log_size, '\0');
