@@ -141,6 +141,24 @@ int dump_task_ids(struct bpf_iter__task *ctx) {
   return 0;
 }
 
+// Walked by a bpf_map_elem iterator given the map (IterOptions::map_fd): "key=value" lines.
+struct {
+  __uint(type, BPF_MAP_TYPE_ARRAY);
+  __uint(max_entries, 3);
+  __type(key, __u32);
+  __type(value, __u64);
+} iter_values SEC(".maps");
+
+SEC("iter/bpf_map_elem")
+int dump_values(struct bpf_iter__bpf_map_elem *ctx) {
+  struct seq_file *seq = ctx->meta->seq;
+  __u32 *key = ctx->key;
+  __u64 *value = ctx->value;
+  if (!key || !value) return 0;
+  BPF_SEQ_PRINTF(seq, "%u=%llu\n", *key, *value);
+  return 0;
+}
+
 SEC("perf_event")
 int on_sample(struct bpf_perf_event_data *ctx) {
   __sync_fetch_and_add(&state.perf_samples, 1);

@@ -31,6 +31,7 @@
 
 #include "corebpf/error.hpp"
 #include "corebpf/features.hpp"
+#include "corebpf/map_view.hpp"
 #include "corebpf/object.hpp"
 #include "kernel/kernel_test_support.hpp"
 
@@ -390,6 +391,30 @@ TEST(AttachIter, PinnedIteratorReadsThroughThePin) {
   EXPECT_FALSE(std::filesystem::exists(path));
 }
 
+TEST(AttachIter, MapElementsOfTheGivenMap) {
+  COREBPF_REQUIRE_ROOT();
+  auto object = load_only(tracing_object, {"dump_values"});
+  MapView<std::uint32_t, std::uint64_t> values(object.map("iter_values"));
+  for (std::uint32_t key = 0; key < 3; ++key) values.update(key, (key + 1) * 10);
+  IterOptions options;
+  options.map_fd = object.map("iter_values").fd();
+  auto link = object.program("dump_values").attach_iter(options);
+  EXPECT_EQ(link.read_iterator(), "0=10\n1=20\n2=30\n");
+  values.update(1, 7);
+  EXPECT_EQ(link.read_iterator(), "0=10\n1=7\n2=30\n") << "each pass reads the map anew";
+  // The iterator needs its map: the kernel refuses it without one.
+  EXPECT_THROW(object.program("dump_values").attach_iter(), Error);
+  IterOptions two;
+  two.map_fd = options.map_fd;
+  two.task_pid = ::getpid();
+  try {
+    auto bad = object.program("dump_values").attach_iter(two);
+    FAIL() << "took a map and a task at once";
+  } catch (const Error& e) {
+    EXPECT_NE(e.message().find("one of a map, a task or a cgroup"), std::string::npos) << e.message();
+  }
+}
+
 // ---- perf events
 
 TEST(AttachPerfEvent, CpuClockOnEveryCpuSamples) {
@@ -689,7 +714,8 @@ TEST(AttachTrampoline, FentryFexitOnOpen) {
 // of 4.
 TEST(AttachTrampoline, FmodRetReplacesAFunctionsResult) {
   COREBPF_REQUIRE_ROOT();
-  if (!kernel::has_trampoline_attach(AttachType::modify_return)) GTEST_SKIP() << unsupported("fmod_ret");
+  if (!kernel::has_trampoline_attach(AttachType::modify_return))
+    GTEST_SKIP() << unsupported("fmod_ret (needs CONFIG_FUNCTION_ERROR_INJECTION)");
   auto object = load_only(trampoline_object, {"on_modify_return"});
   auto& state = object.bss<TrampolineState>();
   state.fake_ret = 42;
