@@ -125,7 +125,8 @@ struct XdpOptions {
 };
 
 struct TcOptions {
-  bool egress = false;
+  // Egress or ingress; unset: what SEC() says (tc/egress, tcx/egress), else ingress.
+  std::optional<bool> egress = std::nullopt;
   // Attach through a clsact qdisc and a cls_bpf filter even where tcx links exist (6.6+).
   bool force_netlink = false;
   std::uint32_t priority = 1;  // netlink filters only

@@ -314,10 +314,11 @@ Link Program::attach_xdp(int ifindex, const XdpOptions& options) const {
 Link Program::attach_tc(int ifindex, const TcOptions& options) const {
   require_type(*this, {ProgramType::sched_cls}, "attach_tc");
   const std::string name = interface_name(ifindex);
-  const std::string_view direction = options.egress ? "egress" : "ingress";
+  const bool egress = options.egress.value_or(definition_.expected_attach_type == AttachType::tcx_egress);
+  const std::string_view direction = egress ? "egress" : "ingress";
   if (!options.force_netlink && kernel::has_tcx_link()) {
     auto description = fmt::format("tcx {} on {} (index {}) (program '{}')", direction, name, ifindex, name_);
-    UniqueFd link = create_link(fd(), ifindex, options.egress ? AttachType::tcx_egress : AttachType::tcx_ingress, 0);
+    UniqueFd link = create_link(fd(), ifindex, egress ? AttachType::tcx_egress : AttachType::tcx_ingress, 0);
     if (!link) util::fail_errno("attaching {}", description);
     return bpf_link(std::move(link), std::move(description));
   }
@@ -336,7 +337,7 @@ Link Program::attach_tc(int ifindex, const TcOptions& options) const {
     fail_reply(qdisc, fmt::format("creating a clsact qdisc on {} (index {}) for program '{}'", name, ifindex, name_));
   }
   const bool created_qdisc = static_cast<bool>(qdisc);
-  const std::uint32_t parent = options.egress ? kEgressParent : kIngressParent;
+  const std::uint32_t parent = egress ? kEgressParent : kIngressParent;
   const auto filter = kernel::netlink::add_bpf_filter(ifindex, parent, options.priority, options.handle, fd(), name_);
   if (!filter) {
     if (created_qdisc) (void)kernel::netlink::delete_clsact(ifindex);

@@ -106,6 +106,14 @@ int tc_count_egress(struct __sk_buff* skb) {
   return TC_ACT_OK;
 }
 
+// Egress by its section name alone: attach_tc() without a direction puts it there.
+SEC("tc/egress")
+int tc_egress_by_section(struct __sk_buff* skb) {
+  if (classify((void*)(long)skb->data, (void*)(long)skb->data_end) >= 0)
+    __sync_fetch_and_add(&state.tc_egress, 1);
+  return TC_ACT_OK;
+}
+
 // cgroup_skb sees the IP header first.
 static __always_inline int is_test_datagram(struct __sk_buff* skb) {
   struct iphdr ip;

@@ -502,6 +502,27 @@ TEST_F(AttachNetTest, TcNetlinkFiltersCountAndGoAway) {
   }
 }
 
+TEST_F(AttachNetTest, TcDirectionFromTheSection) {
+  make_veth();
+  const auto& by_section = program("tc_egress_by_section");
+  for (const bool netlink_path : {false, true}) {
+    if (!netlink_path && !kernel::has_tcx_link()) continue;
+    const std::uint64_t before = read_counter(state().tc_egress);
+    Link link = by_section.attach_tc(sender_, {.force_netlink = netlink_path});
+    EXPECT_NE(link.description().find("egress"), std::string::npos) << link.description();
+    if (netlink_path) {
+      EXPECT_EQ(netlink::list_filters(sender_, TC_H_MAKE(TC_H_CLSACT, TC_H_MIN_EGRESS)).size(), 1u);
+    } else {
+      EXPECT_EQ(attached_program_count(sender_, AttachType::tcx_egress), 1u);
+    }
+    (void)exchange({"a"});
+    EXPECT_EQ(read_counter(state().tc_egress), before + 2);
+  }
+  // An explicit direction wins over the section.
+  Link ingress = by_section.attach_tc(receiver_, {.egress = false, .force_netlink = true});
+  EXPECT_EQ(netlink::list_filters(receiver_, TC_H_MAKE(TC_H_CLSACT, TC_H_MIN_INGRESS)).size(), 1u);
+}
+
 TEST_F(AttachNetTest, TcNetlinkLeavesAQdiscItDidNotMake) {
   make_veth();
   ASSERT_TRUE(netlink::add_clsact(receiver_));
