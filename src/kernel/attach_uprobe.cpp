@@ -28,6 +28,7 @@
 #include "kernel/bpf_syscall.hpp"
 #include "kernel/perf_event_link.hpp"
 #include "kernel/prog_load.hpp"
+#include "kernel/tracefs.hpp"
 #include "util/error_format.hpp"
 #include "util/file_bytes.hpp"
 #include "util/log_format.hpp"
@@ -82,70 +83,19 @@ elf::ElfFile open_binary(const std::string& path, std::string_view what) {
   }
 }
 
-// ---- The uprobe PMU (/sys/bus/event_source/devices/uprobe), 4.17+.
+// ---- The uprobe PMU (/sys/bus/event_source/devices/uprobe, 4.17+); tracefs (kernel/tracefs.hpp).
 
-struct UprobePmu {
-  std::uint32_t type = 0;
-  std::uint32_t retprobe_bit = 0;
-  // Where ref_ctr_offset goes in `config` (format "config:32-63"); nullopt when the kernel has no
-  // semaphore support in the PMU (before 4.20).
-  std::optional<std::uint32_t> ref_ctr_shift;
-};
-
-std::optional<std::string> read_first_line(const std::string& path) {
-  std::ifstream in(path);
+// Where ref_ctr_offset goes in a uprobe event's `config` (format "config:32-63"); nullopt when the
+// PMU has no semaphore support (before 4.20).
+std::optional<std::uint32_t> ref_ctr_shift() {
+  std::ifstream in("/sys/bus/event_source/devices/uprobe/format/ref_ctr_offset");
   std::string line;
-  if (!in || !std::getline(in, line)) return std::nullopt;
-  return line;
-}
-
-// "config:N" or "config:N-M": the first bit N.
-std::optional<std::uint32_t> config_bit(const std::string& path) {
-  const auto line = read_first_line(path);
-  if (!line || !line->starts_with("config:")) return std::nullopt;
+  if (!in || !std::getline(in, line) || !line.starts_with("config:")) return std::nullopt;
   try {
-    return static_cast<std::uint32_t>(std::stoul(line->substr(7)));
+    return static_cast<std::uint32_t>(std::stoul(line.substr(7)));
   } catch (const std::exception&) {
     return std::nullopt;
   }
-}
-
-std::optional<UprobePmu> uprobe_pmu() {
-  constexpr const char* root = "/sys/bus/event_source/devices/uprobe/";
-  const auto type = read_first_line(std::string(root) + "type");
-  if (!type) return std::nullopt;
-  UprobePmu pmu;
-  try {
-    pmu.type = static_cast<std::uint32_t>(std::stoul(*type));
-  } catch (const std::exception&) {
-    return std::nullopt;
-  }
-  pmu.retprobe_bit = config_bit(std::string(root) + "format/retprobe").value_or(0);
-  pmu.ref_ctr_shift = config_bit(std::string(root) + "format/ref_ctr_offset");
-  return pmu;
-}
-
-// ---- tracefs uprobe_events, for kernels without the PMU (or when asked).
-
-std::string tracefs_dir(std::string_view what) {
-  for (const char* dir : {"/sys/kernel/tracing", "/sys/kernel/debug/tracing"}) {
-    std::error_code error;
-    if (std::filesystem::exists(std::string(dir) + "/uprobe_events", error)) return dir;
-  }
-  util::fail(std::errc::no_such_file_or_directory,
-             "{}: no tracefs with uprobe_events at /sys/kernel/tracing or /sys/kernel/debug/tracing (mount "
-             "tracefs there)",
-             what);
-}
-
-void append_uprobe_event(const std::string& dir, const std::string& line) {
-  // One write() per definition: the kernel parses each write as a whole command.
-  const std::string path = dir + "/uprobe_events";
-  UniqueFd fd(::open(path.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC));
-  if (!fd) util::fail_errno("opening {}", path);
-  const std::string command = line + "\n";
-  if (::write(fd.get(), command.data(), command.size()) != static_cast<ssize_t>(command.size()))
-    util::fail_errno("writing '{}' to {}", line, path);
 }
 
 struct ProbeRequest {
@@ -175,16 +125,17 @@ UniqueFd open_probe_event(perf_event_attr& attr, pid_t pid, const std::string& d
 
 std::unique_ptr<detail::Attachment> attach_probe(const Program& program, const ProbeRequest& request,
                                                  std::string description) {
-  const auto pmu = request.force_tracefs ? std::nullopt : uprobe_pmu();
+  const auto pmu = request.force_tracefs ? std::nullopt : kernel::detail::pmu_type("uprobe");
   if (pmu) {
     perf_event_attr attr = base_attr();
-    attr.type = pmu->type;
-    if (request.retprobe) attr.config |= std::uint64_t{1} << pmu->retprobe_bit;
+    attr.type = *pmu;
+    if (request.retprobe) attr.config |= std::uint64_t{1} << kernel::detail::pmu_retprobe_bit("uprobe");
     if (request.ref_ctr_offset != 0) {
-      if (!pmu->ref_ctr_shift)
+      const auto shift = ref_ctr_shift();
+      if (!shift)
         util::fail(std::errc::operation_not_supported,
                    "{}: this kernel's uprobe PMU has no ref_ctr_offset (semaphores need 4.20+)", description);
-      attr.config |= request.ref_ctr_offset << *pmu->ref_ctr_shift;
+      attr.config |= request.ref_ctr_offset << *shift;
     }
     attr.config1 = reinterpret_cast<std::uintptr_t>(request.path.c_str());  // uprobe_path
     attr.config2 = request.offset;                                          // probe_offset
@@ -192,8 +143,8 @@ std::unique_ptr<detail::Attachment> attach_probe(const Program& program, const P
     return kernel::detail::attach_to_perf_event(program.fd(), std::move(event), request.cookie, std::move(description));
   }
 
-  // tracefs: a named probe event, removed again when the attachment goes.
-  const std::string dir = tracefs_dir(description);
+  // tracefs (found, or mounted where missing): a named probe event, removed again when the
+  // attachment goes.
   if (request.path.find_first_of(" \t\n") != std::string::npos)
     util::fail(std::errc::invalid_argument, "{}: tracefs uprobe_events cannot name a path with spaces", description);
   static std::atomic<unsigned> counter{0};
@@ -201,15 +152,18 @@ std::unique_ptr<detail::Attachment> attach_probe(const Program& program, const P
   std::string line =
       fmt::format("{}:uprobes/{} {}:{:#x}", request.retprobe ? 'r' : 'p', event_name, request.path, request.offset);
   if (request.ref_ctr_offset != 0) line += fmt::format("({:#x})", request.ref_ctr_offset);
-  append_uprobe_event(dir, line);
-  auto remove = [dir, event_name] { append_uprobe_event(dir, fmt::format("-:uprobes/{}", event_name)); };
   try {
-    const auto id = read_first_line(dir + "/events/uprobes/" + event_name + "/id");
-    if (!id)
-      util::fail(std::errc::no_such_file_or_directory, "{}: tracefs made no id for event {}", description, event_name);
+    kernel::detail::tracefs_append("uprobe_events", line + "\n");
+  } catch (const Error& e) {
+    throw Error(e.errno_value(), fmt::format("{}: {}", description, e.message()));
+  }
+  auto remove = [event_name] {
+    kernel::detail::tracefs_append("uprobe_events", fmt::format("-:uprobes/{}\n", event_name));
+  };
+  try {
     perf_event_attr attr = base_attr();
     attr.type = PERF_TYPE_TRACEPOINT;
-    attr.config = std::stoull(*id);
+    attr.config = kernel::detail::tracepoint_id("uprobes", event_name);
     UniqueFd event = open_probe_event(attr, request.pid, description);
     return kernel::detail::attach_to_perf_event(program.fd(), std::move(event), request.cookie, std::move(description),
                                                 remove);
