@@ -225,9 +225,35 @@ class EntryPrinter {
   MapTypes types_;
 };
 
+// Map types whose elements the kernel does not list: why, and what to use instead.
+void require_dumpable(const Map& map) {
+  std::string_view why;
+  switch (map.type()) {
+    case MapType::queue:
+    case MapType::stack:
+      why = "its values have no keys: read them with 'map peek' or 'map pop'";
+      break;
+    case MapType::ringbuf:
+    case MapType::user_ringbuf:
+      why = "its records are a stream, read by a ring buffer consumer";
+      break;
+    case MapType::perf_event_array:
+      why = "its values are perf event fds, which user space cannot read back";
+      break;
+    case MapType::bloom_filter:
+      why = "a bloom filter keeps no elements to list";
+      break;
+    default:
+      return;
+  }
+  util::fail(std::errc::operation_not_supported, "map '{}' ({}) cannot be dumped: {}", map.name(),
+             type_text(map.type()), why);
+}
+
 void run_dump(Context& context, Arguments& args) {
   const Map map = open_map(args);
   args.expect_end();
+  require_dumpable(map);
   EntryPrinter printer(context, map);
   std::vector<std::byte> value(map.value_stride());
   std::size_t found = 0;

@@ -413,6 +413,10 @@ TEST_F(CliRuntime, QueueGetnextFreezeAndMapsOfMaps) {
   r = corebpf("map pop pinned " + queue);
   EXPECT_EQ(r.status, 1);
   EXPECT_EQ(r.err, "corebpf: map 'cli_queue' is empty\n");
+  r = corebpf("map dump pinned " + queue);
+  EXPECT_EQ(r.err,
+            "corebpf: map 'cli_queue' (queue) cannot be dumped: its values have no keys: read them with 'map "
+            "peek' or 'map pop'\n");
 
   // getnext walks an array's keys.
   const std::string counts = map("cli_counts");
