@@ -266,14 +266,24 @@ void run_dump(Context& context, Arguments& args) {
     context.out.print("Found {} element{}\n", found, found == 1 ? "" : "s");
     return;
   }
-  write_json(context, [&](util::JsonWriter& json) {
-    json.begin_array();
-    for (const auto& key : map.keys()) {
-      if (!map.lookup(key, value)) continue;
-      printer.json(json, key, value);
-    }
-    json.end_array();
-  });
+  // Streamed: the writer's state does not live in its buffer, so the buffer is drained to the
+  // output as it grows and a large map never sits whole in memory as JSON.
+  fmt::memory_buffer buffer;
+  util::JsonWriter json(buffer, context.options.pretty);
+  const auto drain = [&](std::size_t above) {
+    if (buffer.size() <= above) return;
+    context.out.write(std::string_view(buffer.data(), buffer.size()));
+    buffer.clear();
+  };
+  json.begin_array();
+  for (const auto& key : map.keys()) {
+    if (!map.lookup(key, value)) continue;
+    printer.json(json, key, value);
+    drain(std::size_t{64} * 1024);
+  }
+  json.end_array();
+  buffer.push_back('\n');
+  drain(0);
 }
 
 std::vector<std::byte> take_key(Arguments& args, const Map& map) {
