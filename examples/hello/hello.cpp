@@ -106,7 +106,8 @@ int main(int argc, char** argv) {
     }
     std::fflush(stdout);
     const auto dropped = object.bss<std::uint64_t>();
-    if (dropped != 0) std::fprintf(stderr, "hello: %llu events dropped (ring buffer full)\n", static_cast<unsigned long long>(dropped));
+    if (dropped != 0)
+      std::fprintf(stderr, "hello: %llu events dropped (ring buffer full)\n", static_cast<unsigned long long>(dropped));
     return 0;
   } catch (const corebpf::Error& error) {
     std::fprintf(stderr, "hello: %s\n", error.what());
