@@ -32,7 +32,8 @@ std::vector<std::uint32_t> list_ids(ObjectType type);
 // privileges) naming the command and the id.
 UniqueFd open_by_id(ObjectType type, std::uint32_t id);
 // As open_by_id, but an object that no longer exists (it may vanish between listing and
-// opening) gives an empty optional instead of an error.
+// opening), or a link not yet fully created by another process, gives an empty optional
+// instead of an error.
 std::optional<UniqueFd> try_open_by_id(ObjectType type, std::uint32_t id);
 
 struct BtfInfo {

@@ -118,7 +118,9 @@ std::optional<UniqueFd> try_open_by_id(ObjectType type, std::uint32_t id) {
   try {
     return open_by_id(type, id);
   } catch (const Error& e) {
-    if (e.errno_value() == ENOENT) return std::nullopt;
+    // ENOENT: gone since the listing; EAGAIN: a link another process is still setting up (its
+    // id is listed before the link is complete).
+    if (e.errno_value() == ENOENT || e.errno_value() == EAGAIN) return std::nullopt;
     throw;
   }
 }
