@@ -22,11 +22,7 @@
 namespace corebpf {
 namespace {
 
-bpf_attr zeroed_attr() {
-  bpf_attr attr;
-  std::memset(&attr, 0, sizeof(attr));
-  return attr;
-}
+using corebpf::kernel::detail::zeroed_attr;
 
 // A second fd on the same file, so an attachment outlives the caller's fd.
 UniqueFd duplicate(int fd, std::string_view what) {

@@ -34,11 +34,7 @@ Link attach_to_perf_event(const Program& program, UniqueFd event, std::uint64_t 
                                                    std::move(cleanup)));
 }
 
-bpf_attr zeroed_attr() {
-  bpf_attr attr;
-  std::memset(&attr, 0, sizeof(attr));
-  return attr;
-}
+using corebpf::kernel::detail::zeroed_attr;
 
 Link bpf_link(long fd, std::string description) {
   return Link(std::make_unique<detail::BpfLinkAttachment>(UniqueFd(static_cast<int>(fd)), std::move(description)));

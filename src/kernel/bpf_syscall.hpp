@@ -7,11 +7,20 @@
 #include <linux/bpf.h>
 
 #include <cstdint>
+#include <cstring>
 #include <string_view>
 
 #include "corebpf/fd.hpp"
 
 namespace corebpf::kernel::detail {
+
+// A bpf_attr with every byte zero: all of the union, not only its first member, since the kernel
+// rejects a command whose unused tail is not zero.
+inline bpf_attr zeroed_attr() noexcept {
+  bpf_attr attr;
+  std::memset(&attr, 0, sizeof(attr));
+  return attr;
+}
 
 // "BPF_MAP_CREATE", "BPF_BTF_GET_FD_BY_ID"... for messages.
 std::string_view command_name(int command) noexcept;

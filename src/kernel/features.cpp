@@ -52,11 +52,7 @@ class ProbeCache {
   std::map<Key, bool> answers_;
 };
 
-bpf_attr zeroed_attr() {
-  bpf_attr attr;
-  std::memset(&attr, 0, sizeof(attr));
-  return attr;
-}
+using corebpf::kernel::detail::zeroed_attr;
 
 constexpr std::array<Insn, 2> kReturnZero = {
     Insn{Insn::kAlu64 | Insn::kMov | Insn::kK, 0, 0, 0},

@@ -33,11 +33,7 @@ Commands commands_for(ObjectType type) {
   return {BPF_PROG_GET_NEXT_ID, BPF_PROG_GET_FD_BY_ID};
 }
 
-bpf_attr zeroed_attr() {
-  bpf_attr attr{};
-  std::memset(&attr, 0, sizeof(attr));  // all of the union, not only its first member
-  return attr;
-}
+using corebpf::kernel::detail::zeroed_attr;
 
 std::string fixed_string(const char* chars, std::size_t capacity) {
   return std::string(chars, strnlen(chars, capacity));

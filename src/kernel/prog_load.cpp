@@ -10,11 +10,7 @@
 namespace corebpf::kernel::detail {
 namespace {
 
-bpf_attr zeroed_attr() {
-  bpf_attr attr;
-  std::memset(&attr, 0, sizeof(attr));
-  return attr;
-}
+using corebpf::kernel::detail::zeroed_attr;
 
 std::string log_text(const std::vector<char>& buffer) {
   return std::string(buffer.data(), strnlen(buffer.data(), buffer.size()));

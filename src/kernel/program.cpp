@@ -11,11 +11,7 @@
 namespace corebpf {
 namespace {
 
-bpf_attr zeroed_attr() {
-  bpf_attr attr;
-  std::memset(&attr, 0, sizeof(attr));
-  return attr;
-}
+using corebpf::kernel::detail::zeroed_attr;
 
 }  // namespace
 
