@@ -846,6 +846,10 @@ TEST_F(AttachNetTest, SkLookupSteersToAnotherListener) {
     to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     to.sin_port = htons(9001);
     ASSERT_EQ(::connect(client.get(), reinterpret_cast<const sockaddr*>(&to), sizeof(to)), 0) << std::strerror(errno);
+    // connect() returns at the SYN-ACK; the listener queues the connection when the last ACK is
+    // processed, which a slow (emulated) CPU may do a moment later.
+    pollfd ready{steered.get(), POLLIN, 0};
+    EXPECT_EQ(::poll(&ready, 1, 5000), 1) << "the steered listener got no connection within 5 s";
     UniqueFd accepted(::accept4(steered.get(), nullptr, nullptr, SOCK_CLOEXEC));
     EXPECT_TRUE(accepted) << "the steered listener got no connection: " << std::strerror(errno);
     UniqueFd not_accepted(::accept4(asked.get(), nullptr, nullptr, SOCK_CLOEXEC));
