@@ -63,6 +63,10 @@ class Object {
   // was not loaded (autoload off).
   Program& program(std::string_view name);
   Map& map(std::string_view name);
+  // Registers a struct_ops map (SEC(".struct_ops") / SEC(".struct_ops.link")) with the kernel:
+  // a BPF link for a .struct_ops.link map, otherwise the map's element written (which registers
+  // it) and deleted again when the Link detaches. Throws corebpf::Error naming the map.
+  Link attach_struct_ops(std::string_view map_name);
   // The verifier log of a program loaded with log_level > 0.
   const std::string& verifier_log(std::string_view program) const;
 

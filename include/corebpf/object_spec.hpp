@@ -323,6 +323,7 @@ enum class MapOrigin : std::uint8_t {
   rodata,       // .rodata, .rodata.*: the same, frozen after load (BPF_F_RDONLY_PROG)
   bss,          // .bss, .bss.*: the same, zero-initialized
   kconfig,      // the .kconfig externs, filled by resolve_externs()
+  struct_ops,   // a variable of .struct_ops or .struct_ops.link: a kernel struct of functions
 };
 // (.ksyms gets no map: its externs resolve into the instructions that use them.)
 std::string_view map_origin_name(MapOrigin origin) noexcept;
@@ -332,6 +333,7 @@ enum class Pinning : std::uint32_t { none = 0, by_name = 1 };
 // BPF_F_* map flags the object model sets on internal maps.
 inline constexpr std::uint32_t kMapFlagRdonlyProg = 1u << 7;  // BPF_F_RDONLY_PROG
 inline constexpr std::uint32_t kMapFlagMmapable = 1u << 10;   // BPF_F_MMAPABLE
+inline constexpr std::uint32_t kMapFlagLink = 1u << 13;       // BPF_F_LINK (.struct_ops.link)
 
 // The attributes bpf(BPF_MAP_CREATE) takes. BTF ids refer to the object's BTF (0: none).
 struct MapDefinition {
@@ -364,6 +366,14 @@ struct MapSlot {
   std::size_t target_index = 0;  // into ObjectSpec::maps() or ObjectSpec::programs()
 };
 
+// A function pointer member of a struct_ops map's struct set to a program (.rel.struct_ops).
+struct StructOpsMember {
+  std::string member;             // the member's name in the object's struct
+  std::uint32_t offset = 0;       // bytes into the struct (initial_data())
+  std::string program;            // the program's name
+  std::size_t program_index = 0;  // into ObjectSpec::programs()
+};
+
 class MapSpec {
  public:
   // As the kernel will see it: "counts", or for global data "<object>.<section>" shortened to
@@ -371,7 +381,9 @@ class MapSpec {
   const std::string& name() const noexcept { return name_; }
   const std::string& section() const noexcept { return section_; }
   MapOrigin origin() const noexcept { return origin_; }
-  bool is_internal() const noexcept { return origin_ != MapOrigin::btf_defined && origin_ != MapOrigin::legacy; }
+  bool is_internal() const noexcept {
+    return origin_ != MapOrigin::btf_defined && origin_ != MapOrigin::legacy && origin_ != MapOrigin::struct_ops;
+  }
   const MapDefinition& definition() const noexcept { return definition_; }
   MapType type() const noexcept { return definition_.type; }
   std::uint32_t key_size() const noexcept { return definition_.key_size; }
@@ -388,6 +400,12 @@ class MapSpec {
   std::span<const std::byte> initial_data() const noexcept { return data_; }
   std::span<std::byte> mutable_data() noexcept { return data_; }
   std::span<const DatasecVariable> variables() const noexcept { return variables_; }
+  // struct_ops maps: the struct (tcp_congestion_ops...) in the object's BTF, its name (the loader
+  // finds the kernel's struct of that name) and the members set to programs, by offset. The
+  // struct's bytes are initial_data(); the function pointers in them are zero.
+  btf::TypeId struct_ops_type_id() const noexcept { return struct_ops_type_id_; }
+  const std::string& struct_ops_type_name() const noexcept { return struct_ops_type_name_; }
+  std::span<const StructOpsMember> struct_ops_members() const noexcept { return struct_ops_members_; }
   const DatasecVariable* find_variable(std::string_view name) const noexcept;
 
   // Changes before load; each throws corebpf::Error naming the map when the change cannot apply
@@ -420,6 +438,9 @@ class MapSpec {
   std::vector<MapSlot> slots_;
   std::vector<std::byte> data_;
   std::vector<DatasecVariable> variables_;
+  btf::TypeId struct_ops_type_id_ = 0;
+  std::string struct_ops_type_name_;
+  std::vector<StructOpsMember> struct_ops_members_;
 };
 
 enum class ExternKind : std::uint8_t {

@@ -33,6 +33,12 @@ Link Program::attach() const {
   const auto where = [&] { return fmt::format("program '{}' (section '{}')", name_, section_); };
   const bool needs_target = definition_.auto_attach != AutoAttach::tracing &&
                             definition_.auto_attach != AutoAttach::lsm && definition_.auto_attach != AutoAttach::iter;
+  if (definition_.type == ProgramType::struct_ops) {
+    util::fail(std::errc::invalid_argument,
+               "{} is a struct_ops program: it runs as a member of its struct_ops map, which "
+               "Object::attach_struct_ops(map) registers",
+               where());
+  }
   if (definition_.auto_attach == AutoAttach::none) {
     util::fail(std::errc::invalid_argument,
                "{} cannot be attached from its section name alone: its hook needs a target (an "

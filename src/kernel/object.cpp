@@ -1,5 +1,6 @@
 #include "corebpf/object.hpp"
 
+#include <fcntl.h>
 #include <linux/bpf.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -16,6 +17,9 @@
 #include "corebpf/core.hpp"
 #include "corebpf/features.hpp"
 #include "corebpf/kernel_description.hpp"
+#include "corebpf/link.hpp"
+#include "kernel/attachment.hpp"
+#include "kernel/bpf_syscall.hpp"
 #include "kernel/btf_sanitize.hpp"
 #include "kernel/prog_load.hpp"
 #include "kernel/verifier_log.hpp"
@@ -59,6 +63,44 @@ std::span<const std::byte> bytes_of(const std::uint32_t& value) {
   return std::as_bytes(std::span<const std::uint32_t, 1>(&value, 1));
 }
 
+// What a struct_ops map is in the running kernel: the value type the map holds (struct
+// bpf_struct_ops_<name>, wrapping `data`, the struct itself) and, per program a member names,
+// that member's index in the kernel's struct (the program's expected_attach_type at load).
+struct StructOpsLayout {
+  btf::TypeId kernel_struct_id = 0;
+  btf::TypeId value_type_id = 0;
+  std::uint32_t value_size = 0;
+  std::uint32_t data_offset = 0;                      // of `data` in the value
+  std::map<std::size_t, std::uint32_t> member_index;  // program index -> kernel member index
+  std::vector<std::byte> value;                       // built once the programs are loaded
+};
+
+// Unregisters a struct_ops map without BPF_F_LINK: deleting its only element. Holds its own
+// duplicate of the map fd so the Link outlives the Object.
+class StructOpsRegistration final : public detail::Attachment {
+ public:
+  StructOpsRegistration(UniqueFd map, std::string description)
+      : Attachment(std::move(description)), map_(std::move(map)) {}
+  ~StructOpsRegistration() override {
+    if (map_ && erase() != 0)
+      util::log(LogLevel::warning, "{}: unregistering failed: {}", description(), std::strerror(errno));
+  }
+  void detach() override {
+    if (erase() != 0) util::fail_errno("{}: unregistering", description());
+    map_.reset();
+  }
+
+ private:
+  long erase() const noexcept {
+    const std::uint32_t key = 0;
+    bpf_attr attr{};
+    attr.map_fd = static_cast<std::uint32_t>(map_.get());
+    attr.key = reinterpret_cast<std::uintptr_t>(&key);
+    return kernel::detail::bpf_call(BPF_MAP_DELETE_ELEM, attr);
+  }
+  UniqueFd map_;
+};
+
 }  // namespace
 
 struct Object::State {
@@ -84,6 +126,7 @@ struct Object::State {
     maps.clear();
     logs.clear();
     btf_fd.reset();
+    struct_ops.clear();
     for (const auto& pin : new_pins) ::unlink(pin.c_str());
     new_pins.clear();
   }
@@ -265,7 +308,166 @@ struct Object::State {
     }
   }
 
+  // The kernel's side of a struct_ops map, looked up in vmlinux BTF by the struct's name.
+  StructOpsLayout struct_ops_layout(const MapSpec& spec_map) const {
+    const auto& kernel = kernel::running_kernel_description();
+    const auto& type_name = spec_map.struct_ops_type_name();
+    const auto where = [&] { return fmt::format("{}: struct_ops map '{}'", what(), spec_map.name()); };
+    if (!kernel.vmlinux_btf)
+      util::fail(std::errc::not_supported, "{}: no vmlinux BTF to find struct {} in", where(), type_name);
+    const auto& vmlinux = *kernel.vmlinux_btf;
+    const auto value = vmlinux.find("bpf_struct_ops_" + type_name, btf::Kind::Struct);
+    if (!value)
+      util::fail(std::errc::not_supported, "{}: the kernel has no struct_ops type '{}' (no struct bpf_struct_ops_{})",
+                 where(), type_name, type_name);
+    StructOpsLayout layout;
+    layout.value_type_id = value->id();
+    layout.value_size = value->size();
+    for (const auto member : value->members()) {
+      if (member.name() != "data") continue;
+      layout.kernel_struct_id = vmlinux.resolve(member.type()).id();
+      layout.data_offset = member.bit_offset() / 8;
+    }
+    if (layout.kernel_struct_id == 0)
+      util::fail(std::errc::not_supported, "{}: struct bpf_struct_ops_{} has no 'data' member", where(), type_name);
+    const auto kernel_struct = vmlinux.type(layout.kernel_struct_id);
+    for (const auto& used : spec_map.struct_ops_members()) {
+      std::uint32_t index = 0;
+      bool found = false;
+      for (const auto member : kernel_struct.members()) {
+        if (member.name() == used.member) {
+          found = true;
+          break;
+        }
+        ++index;
+      }
+      if (!found)
+        util::fail(std::errc::not_supported, "{}: member '{}' (program '{}') is not in the kernel's struct {}", where(),
+                   used.member, used.program, type_name);
+      layout.member_index[used.program_index] = index;
+    }
+    return layout;
+  }
+
+  // A struct_ops map holds the kernel's value type, named by its vmlinux BTF id; the kernel still
+  // wants the object's BTF with it (and no key or value type of its own).
+  Map create_struct_ops_map(const MapSpec& spec_map, std::size_t index) {
+    auto layout = struct_ops_layout(spec_map);
+    if (!btf_fd)
+      util::fail(std::errc::not_supported, "{}: struct_ops map '{}' needs the object's BTF, which the kernel refused",
+                 what(), spec_map.name());
+    MapCreateOptions create;
+    create.name = spec_map.name();
+    create.type = MapType::struct_ops;
+    create.key_size = 4;
+    create.value_size = layout.value_size;
+    create.max_entries = 1;
+    create.flags = spec_map.flags();
+    create.btf_fd = btf_fd.get();
+    create.btf_vmlinux_value_type_id = layout.value_type_id;
+    Map map;
+    try {
+      map = Map::create(create);
+    } catch (const Error& e) {
+      throw Error(e.errno_value(), fmt::format("{}: creating struct_ops map '{}' (struct {}): {}", what(),
+                                               spec_map.name(), spec_map.struct_ops_type_name(), e.message()));
+    }
+    util::log(LogLevel::debug, "{}: struct_ops map '{}' created: struct {}, value {}B{} (id {})", what(),
+              spec_map.name(), spec_map.struct_ops_type_name(), layout.value_size,
+              (spec_map.flags() & kMapFlagLink) ? ", for a link" : "", map.info().id);
+    struct_ops[index] = std::move(layout);
+    return map;
+  }
+
+  // The struct_ops struct and member a program implements: its attach_btf_id and
+  // expected_attach_type at load.
+  std::optional<std::pair<btf::TypeId, std::uint32_t>> struct_ops_target(std::size_t program_index) const {
+    std::optional<std::pair<btf::TypeId, std::uint32_t>> target;
+    for (const auto& [map_index, layout] : struct_ops) {
+      const auto found = layout.member_index.find(program_index);
+      if (found == layout.member_index.end()) continue;
+      const std::pair<btf::TypeId, std::uint32_t> here{layout.kernel_struct_id, found->second};
+      if (target && *target != here)
+        util::fail(std::errc::invalid_argument,
+                   "{}: struct_ops program '{}' is used for different members or structs; one program serves one "
+                   "member",
+                   what(), spec.programs()[program_index].name());
+      target = here;
+    }
+    return target;
+  }
+
+  // The kernel struct's bytes, member by member by name from the object's struct (whose layout
+  // may differ): function pointers become program fds, other members are copied when their sizes
+  // agree. A member the kernel lacks must be zero in the object.
+  void build_struct_ops_values() {
+    if (struct_ops.empty()) return;  // nothing needs vmlinux BTF (which may be absent)
+    const auto& vmlinux = *kernel::running_kernel_description().vmlinux_btf;
+    const auto& local = *spec.btf();
+    for (auto& [map_index, layout] : struct_ops) {
+      const MapSpec& spec_map = spec.maps()[map_index];
+      const auto where = [&] { return fmt::format("{}: struct_ops map '{}'", what(), spec_map.name()); };
+      layout.value.assign(layout.value_size, std::byte{0});
+      const auto data = spec_map.initial_data();
+      std::byte* out = layout.value.data() + layout.data_offset;
+      const auto kernel_struct = vmlinux.type(layout.kernel_struct_id);
+      for (const auto member : local.type(spec_map.struct_ops_type_id()).members()) {
+        const auto name = member.name();
+        const std::uint32_t offset = member.bit_offset() / 8;
+        const auto program = std::find_if(spec_map.struct_ops_members().begin(), spec_map.struct_ops_members().end(),
+                                          [&](const StructOpsMember& m) { return m.member == name; });
+        std::optional<btf::Member> kernel_member;
+        for (const auto candidate : kernel_struct.members())
+          if (candidate.name() == name) kernel_member = candidate;
+        if (program != spec_map.struct_ops_members().end()) {
+          const Program& loaded = programs.at(program->program_index);
+          if (!kernel_member)  // struct_ops_layout() found every such member
+            util::fail(std::errc::not_supported, "{}: member '{}' is not in the kernel's struct", where(), name);
+          if (!loaded)
+            util::fail(std::errc::invalid_argument,
+                       "{}: member '{}' is program '{}', which is not loaded (autoload off)", where(), name,
+                       program->program);
+          const std::uint64_t fd = static_cast<std::uint32_t>(loaded.fd());
+          std::memcpy(out + kernel_member->bit_offset() / 8, &fd, sizeof fd);
+          continue;
+        }
+        if (member.bitfield_size() != 0 || member.bit_offset() % 8 != 0) {
+          util::fail(std::errc::not_supported, "{}: member '{}' is a bit-field, which corebpf cannot carry over",
+                     where(), name);
+        }
+        const auto size = local.size_of(member.type());
+        const auto bytes = data.subspan(offset, size);
+        const bool zero = std::all_of(bytes.begin(), bytes.end(), [](std::byte b) { return b == std::byte{0}; });
+        if (zero) continue;
+        if (!kernel_member)
+          util::fail(std::errc::not_supported, "{}: member '{}' is set but the kernel's struct {} has no such member",
+                     where(), name, spec_map.struct_ops_type_name());
+        if (kernel_member->bitfield_size() != 0 || vmlinux.size_of(kernel_member->type()) != size)
+          util::fail(std::errc::not_supported, "{}: member '{}' is {} bytes here but not in the kernel's struct {}",
+                     where(), name, size, spec_map.struct_ops_type_name());
+        std::memcpy(out + kernel_member->bit_offset() / 8, bytes.data(), size);
+      }
+      // A link map takes its value now (nothing runs until the link); a legacy map registers with
+      // the kernel on update, which attach_struct_ops() does.
+      if (spec_map.flags() & kMapFlagLink) write_struct_ops(map_index);
+    }
+  }
+
+  void write_struct_ops(std::size_t map_index) {
+    auto& layout = struct_ops.at(map_index);
+    const std::uint32_t key = 0;
+    try {
+      maps[map_index].update(bytes_of(key), layout.value);
+    } catch (const Error& e) {
+      throw Error(e.errno_value(),
+                  fmt::format("{}: struct_ops map '{}': writing struct {}: {}", what(), spec.maps()[map_index].name(),
+                              spec.maps()[map_index].struct_ops_type_name(), e.message()));
+    }
+  }
+
   Map create_map(const MapSpec& spec_map) {
+    if (spec_map.origin() == MapOrigin::struct_ops)
+      return create_struct_ops_map(spec_map, static_cast<std::size_t>(&spec_map - spec.maps().data()));
     try {
       auto create = create_options(spec_map, spec_map.definition(), spec_map.name());
       Map inner_template;
@@ -409,7 +611,17 @@ struct Object::State {
         request.func_info = func_info;
         request.line_info = line_info;
       }
-      if (program.type() == ProgramType::ext) {
+      if (program.type() == ProgramType::struct_ops) {
+        const auto target = struct_ops_target(index);
+        if (!target) {
+          // As libbpf does: with no struct and member to load it for, it cannot load.
+          util::log(LogLevel::debug, "{}: struct_ops program '{}' is in no struct_ops map: not loaded", what(),
+                    program.name());
+          continue;
+        }
+        request.attach_btf_id = target->first;
+        request.expected_attach_type = static_cast<AttachType>(target->second);
+      } else if (program.type() == ProgramType::ext) {
         std::tie(request.attach_prog_fd, request.attach_btf_id) = replaced_function(program);
       } else if (program.attach_target_is_btf()) {
         request.attach_btf_id = attach_btf_id(program);
@@ -461,6 +673,7 @@ struct Object::State {
   }
 
   std::vector<core::ProgramRelocations> relocations;
+  std::map<std::size_t, StructOpsLayout> struct_ops;    // by map index
   std::map<std::uint32_t, std::uint32_t> line_strings;  // object BTF string offset -> loaded BTF's
 };
 
@@ -496,6 +709,7 @@ void Object::load() {
     state.create_maps();
     state.load_programs();
     state.fill_slots();
+    state.build_struct_ops_values();
     state.map_global_data();
   } catch (const Error& e) {
     state.release();
@@ -577,6 +791,33 @@ void Object::check_view_size(std::string_view section, std::size_t actual, std::
     util::fail(std::errc::invalid_argument, "{}: {} holds {} bytes, too few for a view of {} bytes", state_->what(),
                section, actual, wanted);
   }
+}
+
+Link Object::attach_struct_ops(std::string_view map_name) {
+  State& state = *state_;
+  Map& map = this->map(map_name);
+  const auto index = static_cast<std::size_t>(std::find_if(state.spec.maps().begin(), state.spec.maps().end(),
+                                                           [&](const MapSpec& m) { return m.name() == map_name; }) -
+                                              state.spec.maps().begin());
+  const MapSpec& spec_map = state.spec.maps()[index];
+  const auto layout = state.struct_ops.find(index);
+  if (layout == state.struct_ops.end())
+    util::fail(std::errc::invalid_argument, "{}: map '{}' is a {} map, not a struct_ops map", state.what(), map_name,
+               map_type_name(spec_map.type()));
+  const std::string description =
+      fmt::format("struct_ops map '{}' (struct {})", map_name, spec_map.struct_ops_type_name());
+  if (spec_map.flags() & kMapFlagLink) {
+    bpf_attr attr{};
+    // The map goes where other links take the program (link_create.map_fd, which 6.1's uapi lacks).
+    attr.link_create.prog_fd = static_cast<std::uint32_t>(map.fd());
+    attr.link_create.attach_type = static_cast<std::uint32_t>(AttachType::struct_ops);
+    auto fd = kernel::detail::bpf_fd_call(BPF_LINK_CREATE, attr, description);
+    return Link(std::make_unique<detail::BpfLinkAttachment>(std::move(fd), description));
+  }
+  UniqueFd duplicate(::fcntl(map.fd(), F_DUPFD_CLOEXEC, 0));
+  if (!duplicate) util::fail_errno("{}: {}: duplicating the map fd", state.what(), description);
+  state.write_struct_ops(index);
+  return Link(std::make_unique<StructOpsRegistration>(std::move(duplicate), description));
 }
 
 }  // namespace corebpf

@@ -172,6 +172,8 @@ std::string_view map_origin_name(MapOrigin origin) noexcept {
       return "bss";
     case MapOrigin::kconfig:
       return "kconfig";
+    case MapOrigin::struct_ops:
+      return "struct_ops";
   }
   return "";
 }

@@ -361,16 +361,10 @@ void ObjectParser::read_map_slots(const elf::Section& relocations) {
     MapSlot entry;
     entry.index = slot;
     if (field->second.holds_programs) {
-      const Function* function = symbol.value % sizeof(Insn) == 0
-                                     ? function_at(symbol.section, static_cast<std::uint32_t>(std::min<std::uint64_t>(
-                                                                       symbol.value / sizeof(Insn), UINT32_MAX)))
-                                     : nullptr;
-      auto entry_it = function ? std::find_if(entry_functions.begin(), entry_functions.end(),
-                                              [&](std::size_t f) { return &functions[f] == function; })
-                               : entry_functions.end();
-      if (entry_it == entry_functions.end())
+      const auto program = program_of_symbol(symbol);
+      if (!program)
         fail("map '{}': initial value {} is '{}', which is not a program", map.name_, slot, symbol_name(symbol));
-      entry.target_index = static_cast<std::size_t>(entry_it - entry_functions.begin());
+      entry.target_index = *program;
       entry.target = spec.programs_[entry.target_index].name_;
     } else {
       const MapPlacement* inner = symbol.section == *maps_section ? map_at(symbol.section, symbol.value) : nullptr;
@@ -385,6 +379,110 @@ void ObjectParser::read_map_slots(const elf::Section& relocations) {
     if (position != map.slots_.end() && position->index == slot)
       fail("map '{}': initial value {} is set twice", map.name_, slot);
     map.slots_.insert(position, std::move(entry));
+  }
+}
+
+std::optional<std::size_t> ObjectParser::program_of_symbol(const Symbol& symbol) const {
+  if (symbol.value % sizeof(Insn) != 0) return std::nullopt;
+  const Function* function = function_at(
+      symbol.section, static_cast<std::uint32_t>(std::min<std::uint64_t>(symbol.value / sizeof(Insn), UINT32_MAX)));
+  if (!function) return std::nullopt;
+  const auto entry = std::find_if(entry_functions.begin(), entry_functions.end(),
+                                  [&](std::size_t f) { return &functions[f] == function; });
+  if (entry == entry_functions.end()) return std::nullopt;
+  return static_cast<std::size_t>(entry - entry_functions.begin());
+}
+
+// Each variable of .struct_ops / .struct_ops.link is one map: the struct's bytes, found at the
+// variable's symbol (clang leaves DATASEC offsets to a linker).
+void ObjectParser::read_struct_ops_sections() {
+  for (const auto& section : elf.sections()) {
+    if (section.name != ".struct_ops" && section.name != ".struct_ops.link") continue;
+    if (section.type != kShtProgbits || section.data.empty()) continue;
+    const auto& btf = require_btf(fmt::format("section {} defines struct_ops maps in BTF", section.name));
+    const auto datasec = btf.find(section.name, btf::Kind::Datasec);
+    if (!datasec) fail("section {} has no DATASEC in the object's BTF", section.name);
+    auto& placements = struct_ops_sections[section.index];
+    for (const auto info : datasec->datasec_vars()) {
+      const auto var = btf.try_type(info.type());
+      if (!var || var->kind() != btf::Kind::Var)
+        fail("the {} DATASEC has an entry of type {} that is not a VAR", section.name, info.type());
+      const auto name = var->name();
+      const auto type = btf.resolve(var->type());
+      if (type.kind() != btf::Kind::Struct || type.name().empty())
+        fail("struct_ops map '{}' in {}: its type is a {}, not a named struct", name, section.name,
+             btf::kind_name(type.kind()));
+      const Symbol* symbol = find_symbol(section.index, name);
+      if (!symbol) fail("struct_ops map '{}': no symbol of that name in section {}", name, section.name);
+      const std::uint64_t size = type.size();
+      if (size == 0 || symbol->value > section.data.size() || size > section.data.size() - symbol->value)
+        fail("struct_ops map '{}' (struct {}, {} bytes at offset {}) lies beyond the end of section {} ({} bytes)",
+             name, type.name(), size, symbol->value, section.name, section.data.size());
+      MapSpec map;
+      map.name_ = std::string(name);
+      map.section_ = std::string(section.name);
+      map.origin_ = MapOrigin::struct_ops;
+      map.btf_id_ = var->id();
+      map.definition_.type = MapType::struct_ops;
+      map.definition_.key_size = 4;
+      map.definition_.value_size = static_cast<std::uint32_t>(size);
+      map.definition_.max_entries = 1;
+      if (section.name == ".struct_ops.link") map.definition_.flags = kMapFlagLink;
+      map.struct_ops_type_id_ = type.id();
+      map.struct_ops_type_name_ = std::string(type.name());
+      const auto* begin = section.data.data() + symbol->value;
+      map.data_.assign(begin, begin + size);
+      placements.push_back({section.index, symbol->value, size, spec.maps_.size()});
+      spec.maps_.push_back(std::move(map));
+    }
+  }
+}
+
+void ObjectParser::read_struct_ops_relocations(const elf::Section& relocations) {
+  constexpr std::size_t kRelocationSize = 16;
+  constexpr std::size_t kPointerSize = 8;
+  if (relocations.data.size() % kRelocationSize != 0)
+    fail("relocation section '{}' size {} is not a multiple of {}", relocations.name, relocations.data.size(),
+         kRelocationSize);
+  const auto& placements = struct_ops_sections.at(relocations.info);
+  const auto& btf = *spec.btf_;
+  object::ByteReader reader(relocations.data, swap);
+  for (std::size_t i = 0; i < relocations.data.size() / kRelocationSize; ++i) {
+    const std::uint64_t offset = reader.u64(i * kRelocationSize);
+    const auto symbol_index = static_cast<std::uint32_t>(reader.u64(i * kRelocationSize + 8) >> 32);
+    const auto placement = std::find_if(placements.begin(), placements.end(), [&](const MapPlacement& p) {
+      return offset >= p.offset && offset - p.offset < p.size;
+    });
+    if (placement == placements.end())
+      fail("{}: relocation {} at offset {} is not inside any struct_ops map", relocations.name, i, offset);
+    auto& map = spec.maps_[placement->map_index];
+    const std::uint64_t relative = offset - placement->offset;
+    std::optional<btf::Member> member;
+    for (const auto candidate : btf.type(map.struct_ops_type_id_).members())
+      if (candidate.bitfield_size() == 0 && candidate.bit_offset() == relative * 8) member = candidate;
+    if (!member || btf.resolve(member->type()).kind() != btf::Kind::Ptr)
+      fail("struct_ops map '{}': relocation at offset {} of struct {} is not on a function pointer member", map.name_,
+           relative, map.struct_ops_type_name_);
+    if (symbol_index == 0 || symbol_index >= symbols.size())
+      fail("{}: relocation at offset {} refers to symbol {}, outside the symbol table ({} symbols)", relocations.name,
+           offset, symbol_index, symbols.size());
+    const auto program = program_of_symbol(symbols[symbol_index]);
+    if (!program)
+      fail("struct_ops map '{}': member '{}' is '{}', which is not a program", map.name_, member->name(),
+           symbol_name(symbols[symbol_index]));
+    auto& program_spec = spec.programs_[*program];
+    if (program_spec.type() != ProgramType::struct_ops)
+      fail("struct_ops map '{}': member '{}' is program '{}' of section {}, not a SEC(\"struct_ops/...\") program",
+           map.name_, member->name(), program_spec.name_, program_spec.section_);
+    if (relative + kPointerSize > map.data_.size())
+      fail("struct_ops map '{}': member '{}' runs off the struct", map.name_, member->name());
+    std::fill_n(map.data_.begin() + static_cast<std::ptrdiff_t>(relative), kPointerSize, std::byte{0});
+    map.struct_ops_members_.push_back(
+        {std::string(member->name()), static_cast<std::uint32_t>(relative), program_spec.name_, *program});
+  }
+  for (const auto& placement : placements) {
+    auto& members = spec.maps_[placement.map_index].struct_ops_members_;
+    std::sort(members.begin(), members.end(), [](const auto& a, const auto& b) { return a.offset < b.offset; });
   }
 }
 

@@ -47,6 +47,7 @@ void ObjectParser::parse() {
   read_btf_maps();
   read_legacy_maps();
   read_data_sections();
+  read_struct_ops_sections();
   read_externs();
   add_kconfig_map();
   read_relocations();
@@ -281,6 +282,8 @@ void ObjectParser::read_relocations() {
       read_code_relocations(section, it->second);
     } else if (maps_section && section.info == *maps_section) {
       read_map_slots(section);
+    } else if (struct_ops_sections.contains(section.info)) {
+      read_struct_ops_relocations(section);
     }
     // Relocations of DWARF, .BTF and .BTF.ext only matter to a linker.
   }

@@ -113,6 +113,10 @@ struct ObjectParser {
   void read_legacy_maps();
   void read_data_sections();
   void read_map_slots(const elf::Section& relocations);
+  void read_struct_ops_sections();
+  void read_struct_ops_relocations(const elf::Section& relocations);
+  // The entry program a relocation's symbol names (a function's first instruction), if any.
+  std::optional<std::size_t> program_of_symbol(const Symbol& symbol) const;
   // object_externs.cpp
   void read_externs();
   void add_kconfig_map();
@@ -153,6 +157,7 @@ struct ObjectParser {
   std::map<std::string_view, std::uint32_t, std::less<>> extern_by_name;
   std::optional<std::size_t> maps_section;
   std::optional<std::size_t> legacy_maps_section;
+  std::map<std::size_t, std::vector<MapPlacement>> struct_ops_sections;  // ELF section index -> its maps
 };
 
 }  // namespace corebpf
