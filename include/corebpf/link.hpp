@@ -149,9 +149,9 @@ struct SockmapOptions {
 };
 
 struct IterOptions {
-  int map_fd = -1;      // bpf_map_elem / bpf_sk_storage_map iterators
-  pid_t task_pid = 0;   // task/task_file/task_vma iterators: one process only
-  int cgroup_fd = -1;   // cgroup iterator
+  int map_fd = -1;     // bpf_map_elem / bpf_sk_storage_map iterators
+  pid_t task_pid = 0;  // task/task_file/task_vma iterators: one process only
+  int cgroup_fd = -1;  // cgroup iterator
 };
 
 }  // namespace corebpf

@@ -2,9 +2,9 @@
 // answer for the life of the process.
 #include "corebpf/features.hpp"
 
-#include <sys/resource.h>
 #include <linux/if_link.h>
 #include <net/if.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -12,13 +12,13 @@
 #include <array>
 #include <atomic>
 #include <cerrno>
-#include <cstring>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <functional>
-#include <string>
 #include <map>
 #include <mutex>
+#include <string>
 #include <utility>
 
 #include "corebpf/btf_writer.hpp"
@@ -509,8 +509,8 @@ bool has_xdp_link() {
   // a generic-mode program is there) after the link was set up; no interface gets a program.
   static const bool answer = [] {
     const unsigned loopback = ::if_nametoindex("lo");
-    return loopback != 0 && probe_net_link(ProgramType::xdp, BPF_XDP, loopback, XDP_FLAGS_DRV_MODE,
-                                           {EOPNOTSUPP, EEXIST, EBUSY});
+    return loopback != 0 &&
+           probe_net_link(ProgramType::xdp, BPF_XDP, loopback, XDP_FLAGS_DRV_MODE, {EOPNOTSUPP, EEXIST, EBUSY});
   }();
   return answer;
 }
@@ -523,20 +523,20 @@ bool has_tcx_link() {
 }
 
 bool has_sockmap_link() {
-  static const bool answer = probe_net_link(ProgramType::sk_msg, BPF_SK_MSG_VERDICT,
-                                            static_cast<std::uint32_t>(-1), 0, {EBADF});
+  static const bool answer =
+      probe_net_link(ProgramType::sk_msg, BPF_SK_MSG_VERDICT, static_cast<std::uint32_t>(-1), 0, {EBADF});
   return answer;
 }
 
 bool has_netns_link() {
-  static const bool answer = probe_net_link(ProgramType::flow_dissector, BPF_FLOW_DISSECTOR,
-                                            static_cast<std::uint32_t>(-1), 0, {EBADF});
+  static const bool answer =
+      probe_net_link(ProgramType::flow_dissector, BPF_FLOW_DISSECTOR, static_cast<std::uint32_t>(-1), 0, {EBADF});
   return answer;
 }
 
 bool has_cgroup_link() {
-  static const bool answer = probe_net_link(ProgramType::cgroup_skb, BPF_CGROUP_INET_INGRESS,
-                                            static_cast<std::uint32_t>(-1), 0, {EBADF});
+  static const bool answer =
+      probe_net_link(ProgramType::cgroup_skb, BPF_CGROUP_INET_INGRESS, static_cast<std::uint32_t>(-1), 0, {EBADF});
   return answer;
 }
 

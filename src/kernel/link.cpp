@@ -84,8 +84,7 @@ namespace {
 int require_bpf_link(const Link& link, std::string_view operation) {
   if (!link) util::fail(std::errc::invalid_argument, "cannot {} an empty link", operation);
   if (link.fd() < 0) {
-    util::fail(std::errc::operation_not_supported, "cannot {} {}: it is not a BPF link", operation,
-               link.description());
+    util::fail(std::errc::operation_not_supported, "cannot {} {}: it is not a BPF link", operation, link.description());
   }
   return link.fd();
 }

@@ -166,7 +166,7 @@ struct Object::State {
                 program.relocations.size(), program.relocations.size() == 1 ? "" : "s", against);
       for (const auto& r : program.relocations) {
         std::string outcome = r.status == core::Status::ok ? fmt::format("{} -> {}", r.local_value, r.target_value)
-                                                          : std::string(core::status_name(r.status));
+                                                           : std::string(core::status_name(r.status));
         if (!r.message.empty()) outcome += fmt::format(" ({})", r.message);
         util::log(LogLevel::debug, "{}: program '{}': CO-RE relocation insn {} {} {}: {}", what(), program.name,
                   r.insn_index, core::kind_name(r.kind), r.spec, outcome);
@@ -630,8 +630,8 @@ struct Object::State {
       if (!outcome.fd) throw Error(outcome.error, rejection(program, outcome, index));
       logs[index] = std::move(outcome.log);
       if (log_enabled(LogLevel::debug)) {
-        util::log(LogLevel::debug, "{}: program '{}' ({}, section {}) loaded: {} insns (id {})", what(),
-                  program.name(), program_type_name(program.type()), program.section(), insns.size(),
+        util::log(LogLevel::debug, "{}: program '{}' ({}, section {}) loaded: {} insns (id {})", what(), program.name(),
+                  program_type_name(program.type()), program.section(), insns.size(),
                   kernel::program_info(outcome.fd.get()).id);
       }
       programs[index] = Program(std::move(outcome.fd), program.name(), program.definition(), program.section());
