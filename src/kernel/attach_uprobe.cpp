@@ -83,16 +83,7 @@ elf::ElfFile open_binary(const std::string& path, std::string_view what) {
 
 // Where ref_ctr_offset goes in a uprobe event's `config` (format "config:32-63"); nullopt when the
 // PMU has no semaphore support (before 4.20).
-std::optional<std::uint32_t> ref_ctr_shift() {
-  std::ifstream in("/sys/bus/event_source/devices/uprobe/format/ref_ctr_offset");
-  std::string line;
-  if (!in || !std::getline(in, line) || !line.starts_with("config:")) return std::nullopt;
-  try {
-    return static_cast<std::uint32_t>(std::stoul(line.substr(7)));
-  } catch (const std::exception&) {
-    return std::nullopt;
-  }
-}
+std::optional<std::uint32_t> ref_ctr_shift() { return kernel::detail::pmu_format_bit("uprobe", "ref_ctr_offset"); }
 
 struct ProbeRequest {
   std::string path;

@@ -90,21 +90,34 @@ std::optional<std::uint32_t> pmu_type(std::string_view pmu) {
   return type;
 }
 
-std::uint32_t pmu_retprobe_bit(std::string_view pmu) {
-  const std::string path = fmt::format("/sys/bus/event_source/devices/{}/format/retprobe", pmu);
+std::optional<std::uint32_t> pmu_format_bit(std::string_view pmu, std::string_view field) {
+  const std::string path = fmt::format("/sys/bus/event_source/devices/{}/format/{}", pmu, field);
   const auto text = read_text(path);
-  if (!text) util::fail(std::errc::no_such_file_or_directory, "the {} PMU has no retprobe format ({})", pmu, path);
+  if (!text) return std::nullopt;
   auto value = trimmed(*text);
   if (!value.starts_with("config:")) {
-    util::fail(std::errc::invalid_argument, "{}: expected 'config:N', read '{}'", path, value);
+    util::fail(std::errc::invalid_argument, "{}: expected 'config:N' or 'config:N-M', read '{}'", path, value);
   }
   value.remove_prefix(7);
+  // A field wider than a bit reads "config:32-63": where it starts is what the caller shifts by.
+  const auto bits = value.substr(0, value.find('-'));
   std::uint32_t bit = 0;
-  const auto [end, error] = std::from_chars(value.data(), value.data() + value.size(), bit);
-  if (value.empty() || error != std::errc() || end != value.data() + value.size() || bit >= 64) {
-    util::fail(std::errc::invalid_argument, "{}: expected 'config:N', read 'config:{}'", path, value);
+  const auto [end, error] = std::from_chars(bits.data(), bits.data() + bits.size(), bit);
+  if (bits.empty() || error != std::errc() || end != bits.data() + bits.size() || bit >= 64) {
+    util::fail(std::errc::invalid_argument, "{}: expected 'config:N' or 'config:N-M', read 'config:{}'", path, value);
   }
   return bit;
+}
+
+std::uint32_t pmu_retprobe_bit(std::string_view pmu) {
+  const auto bit = pmu_format_bit(pmu, "retprobe");
+  if (!bit) {
+    util::fail(std::errc::no_such_file_or_directory,
+               "the {} PMU has no retprobe format "
+               "(/sys/bus/event_source/devices/{}/format/retprobe)",
+               pmu, pmu);
+  }
+  return *bit;
 }
 
 bool tracefs_has(std::string_view file) {

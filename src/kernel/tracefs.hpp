@@ -21,7 +21,11 @@ std::uint64_t tracepoint_id(std::string_view category, std::string_view name);
 
 // A dynamic PMU's type (/sys/bus/event_source/devices/<pmu>/type), empty when the kernel has none.
 std::optional<std::uint32_t> pmu_type(std::string_view pmu);
-// The config bit of the PMU's "retprobe" format ("config:N"); throws naming the file.
+// The first config bit of a PMU format field ("config:N" or "config:N-M" in
+// /sys/bus/event_source/devices/<pmu>/format/<field>); empty when the PMU has no such field,
+// throws naming the file when it cannot be read as one.
+std::optional<std::uint32_t> pmu_format_bit(std::string_view pmu, std::string_view field);
+// The config bit of the PMU's "retprobe" format; throws naming the file when it has none.
 std::uint32_t pmu_retprobe_bit(std::string_view pmu);
 
 // Whether tracefs has `file` (kprobe_events, uprobe_events...); false also when no tracefs.
