@@ -4,6 +4,9 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
 #include <string_view>
 
 #include "corebpf/object_spec.hpp"
@@ -74,5 +77,61 @@ bool has_sockmap_link();
 bool has_netns_link();
 // Links on a cgroup (5.7); otherwise BPF_PROG_ATTACH with BPF_F_ALLOW_MULTI.
 bool has_cgroup_link();
+
+// Whether programs of this iterator target ("task", "bpf_map_elem", "cgroup"...: the kernel's
+// bpf_iter_<target> function) load. A kernel may know the target and still refuse its programs
+// (some refuse bpf_map_elem iterators with EPERM before verification).
+bool has_iterator(std::string_view target);
+
+// What the running kernel lacks to load `program`, by probe: its program type, iterator target
+// or trampoline kind ("this kernel (6.18.44) refuses bpf_map_elem iterators"); nullopt when the
+// probes say such programs load.
+std::optional<std::string> missing_program_support(const ProgramSpec& program);
+
+// ---- Kernel features as data: one table of what the probes above decide, with the release that
+// brought each feature and what else the kernel needs for it, so errors and tests say the same.
+enum class Feature : std::uint8_t {
+  bpf_link,
+  mmapable_arrays,
+  bpf_cookie,
+  perf_link,
+  ringbuf,
+  user_ringbuf,
+  kprobes,
+  kprobe_multi,
+  kprobe_session,
+  uprobe_multi,
+  raw_tp_cookie,
+  tracing_programs,
+  trampolines,  // fentry/fexit
+  fmod_ret,
+  lsm,
+  freplace,
+  task_iterator,
+  map_elem_iterator,
+  struct_ops,
+  struct_ops_link,
+  xdp_link,
+  tcx_link,
+  sockmap_link,
+  netns_link,
+  cgroup_link,
+};
+
+struct FeatureInfo {
+  Feature feature;
+  std::string_view name;   // "kprobe.session links"
+  std::uint32_t since;     // version_code() of the first release with it
+  std::string_view needs;  // what else the kernel needs ("CONFIG_FPROBE"), or empty
+};
+
+const FeatureInfo& feature_info(Feature feature) noexcept;
+std::span<const FeatureInfo> all_features() noexcept;
+bool has_feature(Feature feature);
+
+// Why `feature` is missing on the running kernel, for errors and skips: "kprobe.session links
+// need Linux 6.10 (this kernel is 6.1.0-27-cloud-amd64)", or, on a release that should have it,
+// "this kernel (6.18.44) refuses map element iterators (needs ...)".
+std::string unsupported_reason(Feature feature);
 
 }  // namespace corebpf::kernel

@@ -24,6 +24,9 @@ std::uint32_t version_code(std::uint32_t major, std::uint32_t minor, std::uint32
 std::uint32_t parse_version_code(std::string_view release, std::string_view proc_version,
                                  std::string_view version_signature);
 
+// The running kernel's release as uname -r prints it (cached).
+const std::string& running_kernel_release();
+
 // The running kernel's LINUX_VERSION_CODE (cached).
 std::uint32_t running_kernel_version();
 

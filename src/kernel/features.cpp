@@ -541,3 +541,176 @@ bool has_cgroup_link() {
 }
 
 }  // namespace corebpf::kernel
+
+namespace corebpf::kernel {
+namespace {
+
+bool probe_iterator(const std::string& target) {
+  const auto& kernel = running_kernel_description();
+  if (!kernel.vmlinux_btf) return false;
+  const auto function = kernel.vmlinux_btf->find("bpf_iter_" + target, btf::Kind::Func);
+  if (!function) return false;
+  return static_cast<bool>(load_attach_probe(ProgramType::tracing, AttachType::trace_iter, function->id()));
+}
+
+// Whether the kernel's own enum of attach types names `enumerator` (a kernel whose BPF code
+// knows an attach type lists it in vmlinux BTF).
+bool kernel_enum_has(std::string_view enum_name, std::string_view enumerator) {
+  const auto& kernel = running_kernel_description();
+  if (!kernel.vmlinux_btf) return false;
+  const auto type = kernel.vmlinux_btf->find(enum_name, btf::Kind::Enum);
+  if (!type) return false;
+  for (const auto value : type->enumerators())
+    if (value.name() == enumerator) return true;
+  return false;
+}
+
+bool kprobes_exist() {
+  // The kprobe PMU (4.17) or, on older kernels, tracefs kprobe_events; tracefs may be unmounted,
+  // so its usual mount points are looked at without mounting anything.
+  return ::access("/sys/bus/event_source/devices/kprobe/type", F_OK) == 0 ||
+         ::access("/sys/kernel/tracing/kprobe_events", F_OK) == 0 ||
+         ::access("/sys/kernel/debug/tracing/kprobe_events", F_OK) == 0;
+}
+
+constexpr std::uint32_t v(std::uint32_t major, std::uint32_t minor) { return (major << 16) + (minor << 8); }
+
+constexpr FeatureInfo kFeatures[] = {
+    {Feature::bpf_link, "BPF links", v(5, 7), ""},
+    {Feature::mmapable_arrays, "mmapable array maps", v(5, 5), ""},
+    {Feature::bpf_cookie, "bpf cookies (bpf_get_attach_cookie)", v(5, 15), ""},
+    {Feature::perf_link, "perf event links", v(5, 15), ""},
+    {Feature::ringbuf, "ring buffer maps", v(5, 8), ""},
+    {Feature::user_ringbuf, "user ring buffer maps", v(6, 1), ""},
+    {Feature::kprobes, "kprobes", v(4, 17), "CONFIG_KPROBES"},
+    {Feature::kprobe_multi, "kprobe.multi links", v(5, 18), "CONFIG_FPROBE"},
+    {Feature::kprobe_session, "kprobe.session links", v(6, 10), "CONFIG_FPROBE"},
+    {Feature::uprobe_multi, "uprobe.multi links", v(6, 6), "CONFIG_UPROBES"},
+    {Feature::raw_tp_cookie, "bpf cookies on raw tracepoints", v(6, 10), ""},
+    {Feature::tracing_programs, "BTF-typed tracing programs", v(5, 5), "CONFIG_DEBUG_INFO_BTF"},
+    {Feature::trampolines, "fentry/fexit programs", v(5, 5), "a BPF trampoline (JIT) for this architecture"},
+    {Feature::fmod_ret, "fmod_ret programs", v(5, 7), "CONFIG_FUNCTION_ERROR_INJECTION"},
+    {Feature::lsm, "BPF LSM programs", v(5, 7), "CONFIG_BPF_LSM and \"bpf\" in the lsm= list"},
+    {Feature::freplace, "freplace programs", v(5, 6), "a BPF trampoline (JIT) for this architecture"},
+    {Feature::task_iterator, "task iterators", v(5, 8), ""},
+    {Feature::map_elem_iterator, "map element iterators", v(5, 9), ""},
+    {Feature::struct_ops, "struct_ops maps", v(5, 6), "CONFIG_BPF_JIT"},
+    {Feature::struct_ops_link, "struct_ops links", v(6, 4), "CONFIG_BPF_JIT"},
+    {Feature::xdp_link, "XDP links", v(5, 9), ""},
+    {Feature::tcx_link, "tcx links", v(6, 6), ""},
+    {Feature::sockmap_link, "sockmap links", v(6, 10), ""},
+    {Feature::netns_link, "netns links", v(5, 8), ""},
+    {Feature::cgroup_link, "cgroup links", v(5, 7), ""},
+};
+
+bool probe_feature(Feature feature) {
+  switch (feature) {
+    case Feature::bpf_link:
+      return has_bpf_link();
+    case Feature::mmapable_arrays:
+      return has_mmapable_arrays();
+    case Feature::bpf_cookie:
+      return has_bpf_cookie();
+    case Feature::perf_link:
+      return has_perf_link();
+    case Feature::ringbuf:
+      return has_map_type(MapType::ringbuf);
+    case Feature::user_ringbuf:
+      return has_map_type(MapType::user_ringbuf);
+    case Feature::kprobes:
+      return kprobes_exist() && has_program_type(ProgramType::kprobe);
+    case Feature::kprobe_multi:
+      return has_kprobe_multi();
+    case Feature::kprobe_session:
+      return has_kprobe_session();
+    case Feature::uprobe_multi:
+      return has_uprobe_multi();
+    case Feature::raw_tp_cookie:
+      return has_raw_tp_cookie();
+    case Feature::tracing_programs:
+      return has_program_type(ProgramType::tracing) && running_kernel_description().vmlinux_btf.has_value();
+    case Feature::trampolines:
+      return has_trampoline_attach(AttachType::trace_fentry) && has_trampoline_attach(AttachType::trace_fexit);
+    case Feature::fmod_ret:
+      return has_trampoline_attach(AttachType::modify_return);
+    case Feature::lsm:
+      return has_trampoline_attach(AttachType::lsm_mac);
+    case Feature::freplace:
+      return has_program_type(ProgramType::ext) && has_trampoline_attach(AttachType::trace_fentry);
+    case Feature::task_iterator:
+      return has_iterator("task");
+    case Feature::map_elem_iterator:
+      return has_iterator("bpf_map_elem");
+    case Feature::struct_ops:
+      return has_map_type(MapType::struct_ops);
+    case Feature::struct_ops_link:
+      return has_map_type(MapType::struct_ops) && kernel_enum_has("bpf_attach_type", "BPF_STRUCT_OPS");
+    case Feature::xdp_link:
+      return has_xdp_link();
+    case Feature::tcx_link:
+      return has_tcx_link();
+    case Feature::sockmap_link:
+      return has_sockmap_link();
+    case Feature::netns_link:
+      return has_netns_link();
+    case Feature::cgroup_link:
+      return has_cgroup_link();
+  }
+  return false;
+}
+
+std::string release_text(std::uint32_t code) { return fmt::format("{}.{}", code >> 16, (code >> 8) & 0xff); }
+
+}  // namespace
+
+bool has_iterator(std::string_view target) {
+  static ProbeCache<std::string> cache;
+  std::string key(target);
+  return cache.get(key, [key] { return probe_iterator(key); });
+}
+
+std::span<const FeatureInfo> all_features() noexcept { return kFeatures; }
+
+const FeatureInfo& feature_info(Feature feature) noexcept {
+  for (const auto& info : kFeatures)
+    if (info.feature == feature) return info;
+  return kFeatures[0];  // unreachable: the table lists every Feature (features_test checks it)
+}
+
+bool has_feature(Feature feature) {
+  static ProbeCache<Feature> cache;
+  return cache.get(feature, [feature] { return probe_feature(feature); });
+}
+
+std::string unsupported_reason(Feature feature) {
+  const auto& info = feature_info(feature);
+  const auto& release = running_kernel_release();
+  if (running_kernel_version() < info.since) {
+    return fmt::format("{} need Linux {} (this kernel is {})", info.name, release_text(info.since), release);
+  }
+  if (!has_bpf_privileges()) return fmt::format("{}: cannot probe without CAP_BPF or CAP_SYS_ADMIN", info.name);
+  if (info.needs.empty()) return fmt::format("this kernel ({}) refuses {}", release, info.name);
+  return fmt::format("this kernel ({}) refuses {} (they need {})", release, info.name, info.needs);
+}
+
+std::optional<std::string> missing_program_support(const ProgramSpec& program) {
+  const auto attach = program.expected_attach_type();
+  const auto& release = running_kernel_release();
+  if (program.type() == ProgramType::tracing && attach == AttachType::trace_iter) {
+    if (has_iterator(program.attach_target())) return std::nullopt;
+    return fmt::format("this kernel ({}) refuses {} iterators", release, program.attach_target());
+  }
+  std::optional<Feature> feature;
+  if (attach == AttachType::trace_fentry || attach == AttachType::trace_fexit) feature = Feature::trampolines;
+  if (attach == AttachType::modify_return) feature = Feature::fmod_ret;
+  if (attach == AttachType::lsm_mac) feature = Feature::lsm;
+  if (program.type() == ProgramType::ext) feature = Feature::freplace;
+  if (feature) {
+    if (has_feature(*feature)) return std::nullopt;
+    return unsupported_reason(*feature);
+  }
+  if (has_program_type(program.type())) return std::nullopt;
+  return fmt::format("this kernel ({}) refuses {} programs", release, program_type_name(program.type()));
+}
+
+}  // namespace corebpf::kernel

@@ -144,9 +144,14 @@ std::uint32_t parse_version_code(std::string_view release, std::string_view proc
   util::fail(std::errc::invalid_argument, "cannot read a kernel version from the release '{}'", release);
 }
 
+const std::string& running_kernel_release() {
+  static const std::string release = uname_release();
+  return release;
+}
+
 std::uint32_t running_kernel_version() {
-  static const std::uint32_t code =
-      parse_version_code(uname_release(), read_text_file("/proc/version"), read_text_file("/proc/version_signature"));
+  static const std::uint32_t code = parse_version_code(running_kernel_release(), read_text_file("/proc/version"),
+                                                       read_text_file("/proc/version_signature"));
   return code;
 }
 

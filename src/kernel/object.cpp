@@ -556,6 +556,13 @@ struct Object::State {
                         std::size_t program_index) const {
     std::string message = fmt::format("{}: program '{}': the kernel rejected it: {}", what(), program.name(),
                                       std::generic_category().message(outcome.error));
+    // EPERM as root: the probes tell "this kernel refuses all such programs" from a program's
+    // own fault (a helper it may not call).
+    if (outcome.error == EPERM && kernel::has_bpf_privileges()) {
+      if (const auto reason = kernel::missing_program_support(program)) {
+        message += fmt::format(": {} (EPERM before verification, as for a minimal probe)", *reason);
+      }
+    }
     if (const auto insn = kernel::detail::failing_instruction(outcome.log)) {
       message += fmt::format("\nat insn #{}", *insn);
       const auto location =

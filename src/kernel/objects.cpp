@@ -202,16 +202,23 @@ MapInfo map_info(int fd) {
 
 LinkInfo link_info(int fd) {
   bpf_link_info raw{};
-  // Names (tracepoint, iterator target) come back through a buffer the caller provides.
+  const auto what = fmt::format("(link fd {})", fd);
+  detail::object_info(fd, &raw, sizeof(raw), what);
+  // Names (tracepoint, iterator target) come back only through a buffer the caller provides, and
+  // which union member holds it depends on the type the first call told.
   std::array<char, 256> name{};
-  if (raw.type == BPF_LINK_TYPE_RAW_TRACEPOINT) {
-    raw.raw_tracepoint.tp_name = reinterpret_cast<std::uintptr_t>(name.data());
-    raw.raw_tracepoint.tp_name_len = name.size();
-  } else if (raw.type == BPF_LINK_TYPE_ITER) {
-    raw.iter.target_name = reinterpret_cast<std::uintptr_t>(name.data());
-    raw.iter.target_name_len = name.size();
+  if (raw.type == BPF_LINK_TYPE_RAW_TRACEPOINT || raw.type == BPF_LINK_TYPE_ITER) {
+    const auto type = raw.type;
+    raw = bpf_link_info{};
+    if (type == BPF_LINK_TYPE_RAW_TRACEPOINT) {
+      raw.raw_tracepoint.tp_name = reinterpret_cast<std::uintptr_t>(name.data());
+      raw.raw_tracepoint.tp_name_len = name.size();
+    } else {
+      raw.iter.target_name = reinterpret_cast<std::uintptr_t>(name.data());
+      raw.iter.target_name_len = name.size();
+    }
+    detail::object_info(fd, &raw, sizeof(raw), what);
   }
-  detail::object_info(fd, &raw, sizeof(raw), fmt::format("(link fd {})", fd));
   LinkInfo info{raw.id, raw.type, raw.prog_id, {}};
   auto& d = info.details;
   switch (raw.type) {

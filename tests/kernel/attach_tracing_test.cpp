@@ -88,13 +88,8 @@ struct TrampolineState {
   int deny_open;
 };
 
-std::string kernel_release() {
-  utsname name{};
-  ::uname(&name);
-  return name.release;
-}
-
-std::string unsupported(const std::string& feature) { return "unsupported on " + kernel_release() + ": " + feature; }
+using kernel::Feature;
+using test::unsupported;
 
 // The object with only `programs` loaded (the others may need hooks this kernel lacks).
 Object load_only(const std::string& path, std::initializer_list<const char*> programs) {
@@ -122,18 +117,14 @@ std::string own_comm() {
   return comm;
 }
 
-bool has_kprobes() {
-  if (std::filesystem::exists("/sys/bus/event_source/devices/kprobe/type")) return true;
-  return std::filesystem::exists("/sys/kernel/tracing/kprobe_events") ||
-         std::filesystem::exists("/sys/kernel/debug/tracing/kprobe_events");
-}
+bool has_kprobes() { return kernel::has_feature(Feature::kprobes); }
 
-#define REQUIRE_KPROBES()                                                                         \
-  do {                                                                                            \
-    COREBPF_REQUIRE_ROOT();                                                                       \
-    /* A tracepoint attach mounts tracefs when missing, so kprobe_events can be seen. */          \
-    (void)tracefs_mounted();                                                                      \
-    if (!has_kprobes()) GTEST_SKIP() << unsupported("kprobes (no kprobe PMU, no kprobe_events)"); \
+#define REQUIRE_KPROBES()                                                                \
+  do {                                                                                   \
+    COREBPF_REQUIRE_ROOT();                                                              \
+    /* A tracepoint attach mounts tracefs when missing, so kprobe_events can be seen. */ \
+    (void)tracefs_mounted();                                                             \
+    COREBPF_REQUIRE_FEATURE(Feature::kprobes);                                           \
   } while (0)
 
 // Mounts tracefs through the library (any tracepoint attach does) so file checks can see it.
@@ -151,6 +142,7 @@ bool tracefs_mounted() {
 
 TEST(AttachTracepoint, ExecveSeesTheForkedChildAndItsPath) {
   COREBPF_REQUIRE_ROOT();
+  COREBPF_REQUIRE_PROGRAMS(tracing_object, "on_execve");
   auto object = load_only(tracing_object, {"on_execve"});
   auto& state = tracing_state(object);
   auto link = object.program("on_execve").attach_tracepoint("syscalls", "sys_enter_execve");
@@ -175,6 +167,7 @@ TEST(AttachTracepoint, ExecveSeesTheForkedChildAndItsPath) {
 
 TEST(AttachTracepoint, WriteToAPipeFromTheSectionName) {
   COREBPF_REQUIRE_ROOT();
+  COREBPF_REQUIRE_PROGRAMS(tracing_object, "on_write");
   auto object = load_only(tracing_object, {"on_write"});
   auto& state = tracing_state(object);
   int pipe_fds[2];
@@ -194,6 +187,7 @@ TEST(AttachTracepoint, WriteToAPipeFromTheSectionName) {
 
 TEST(AttachTracepoint, ConnectSeesTheSocketAndPort) {
   COREBPF_REQUIRE_ROOT();
+  COREBPF_REQUIRE_PROGRAMS(tracing_object, "on_connect");
   auto object = load_only(tracing_object, {"on_connect"});
   auto& state = tracing_state(object);
   auto link = object.program("on_connect").attach();
@@ -211,7 +205,8 @@ TEST(AttachTracepoint, ConnectSeesTheSocketAndPort) {
 
 TEST(AttachTracepoint, CookieReachesTheProgram) {
   COREBPF_REQUIRE_ROOT();
-  if (!kernel::has_perf_link()) GTEST_SKIP() << unsupported("perf links (bpf cookies on tracepoints)");
+  COREBPF_REQUIRE_FEATURE(Feature::perf_link);
+  COREBPF_REQUIRE_PROGRAMS(tracing_object, "on_getppid");
   auto object = load_only(tracing_object, {"on_getppid"});
   auto& state = tracing_state(object);
   const long parent = ::getppid();
@@ -224,6 +219,7 @@ TEST(AttachTracepoint, CookieReachesTheProgram) {
 
 TEST(AttachTracepoint, UnknownTracepointNamesItAndTheTracefsPath) {
   COREBPF_REQUIRE_ROOT();
+  COREBPF_REQUIRE_PROGRAMS(tracing_object, "on_getppid");
   auto object = load_only(tracing_object, {"on_getppid"});
   try {
     auto link = object.program("on_getppid").attach_tracepoint("syscalls", "sys_enter_no_such_call");
@@ -241,6 +237,7 @@ TEST(AttachTracepoint, UnknownTracepointNamesItAndTheTracefsPath) {
 // be mounted either) the error names both places.
 TEST(AttachTracepoint, NoTracefsNamesBothMountPoints) {
   COREBPF_REQUIRE_ROOT();
+  COREBPF_REQUIRE_PROGRAMS(tracing_object, "on_getppid");
   auto object = load_only(tracing_object, {"on_getppid"});
   int pipe_fds[2];
   ASSERT_EQ(::pipe(pipe_fds), 0);
@@ -286,11 +283,15 @@ TEST(AttachTracepoint, NoTracefsNamesBothMountPoints) {
 
 TEST(AttachRawTracepoint, SysEnterCountsGetppid) {
   COREBPF_REQUIRE_ROOT();
+  COREBPF_REQUIRE_PROGRAMS(tracing_object, "on_raw_sys_enter");
   auto object = load_only(tracing_object, {"on_raw_sys_enter"});
   auto& state = tracing_state(object);
   auto link = object.program("on_raw_sys_enter").attach();  // SEC("raw_tracepoint/sys_enter")
   EXPECT_GE(link.fd(), 0);
-  EXPECT_EQ(link.info().program_id, object.program("on_raw_sys_enter").info().id);
+  const auto info = link.info();
+  EXPECT_EQ(info.program_id, object.program("on_raw_sys_enter").info().id);
+  // The tracepoint's name comes back through a second info call once the type is known.
+  EXPECT_EQ(info.details, (std::vector<std::pair<std::string, std::string>>{{"tp_name", "sys_enter"}}));
   for (int i = 0; i < 3; ++i) raw_getppid();
   EXPECT_EQ(state.raw_getppid_hits, 3u);
   link.detach();
@@ -300,7 +301,8 @@ TEST(AttachRawTracepoint, SysEnterCountsGetppid) {
 
 TEST(AttachRawTracepoint, Cookie) {
   COREBPF_REQUIRE_ROOT();
-  if (!kernel::has_raw_tp_cookie()) GTEST_SKIP() << unsupported("bpf cookies on raw tracepoints (6.10)");
+  COREBPF_REQUIRE_FEATURE(Feature::raw_tp_cookie);
+  COREBPF_REQUIRE_PROGRAMS(tracing_object, "on_raw_sys_enter_cookie");
   auto object = load_only(tracing_object, {"on_raw_sys_enter_cookie"});
   auto& state = tracing_state(object);
   auto link = object.program("on_raw_sys_enter_cookie").attach_raw_tracepoint("sys_enter", 4242);
@@ -310,6 +312,7 @@ TEST(AttachRawTracepoint, Cookie) {
 
 TEST(AttachRawTracepoint, UnknownNameIsNamed) {
   COREBPF_REQUIRE_ROOT();
+  COREBPF_REQUIRE_PROGRAMS(tracing_object, "on_raw_sys_enter");
   auto object = load_only(tracing_object, {"on_raw_sys_enter"});
   try {
     auto link = object.program("on_raw_sys_enter").attach_raw_tracepoint("no_such_tracepoint");
@@ -322,7 +325,8 @@ TEST(AttachRawTracepoint, UnknownNameIsNamed) {
 
 TEST(AttachTpBtf, SysEnterCountsGetppid) {
   COREBPF_REQUIRE_ROOT();
-  if (!kernel::has_program_type(ProgramType::tracing)) GTEST_SKIP() << unsupported("tracing programs");
+  COREBPF_REQUIRE_FEATURE(Feature::tracing_programs);
+  COREBPF_REQUIRE_PROGRAMS(tracing_object, "on_btf_sys_enter");
   auto object = load_only(tracing_object, {"on_btf_sys_enter"});
   auto& state = tracing_state(object);
   auto link = object.program("on_btf_sys_enter").attach();  // SEC("tp_btf/sys_enter")
@@ -335,7 +339,8 @@ TEST(AttachTpBtf, SysEnterCountsGetppid) {
 
 TEST(AttachTpBtf, Cookie) {
   COREBPF_REQUIRE_ROOT();
-  if (!kernel::has_raw_tp_cookie()) GTEST_SKIP() << unsupported("bpf cookies on tp_btf (6.10)");
+  COREBPF_REQUIRE_FEATURE(Feature::raw_tp_cookie);
+  COREBPF_REQUIRE_PROGRAMS(tracing_object, "on_btf_sys_enter_cookie");
   auto object = load_only(tracing_object, {"on_btf_sys_enter_cookie"});
   auto& state = tracing_state(object);
   auto link = object.program("on_btf_sys_enter_cookie").attach_trace(0xbeef);
@@ -349,6 +354,8 @@ std::string own_task_line() { return std::to_string(::getpid()) + " " + std::to_
 
 TEST(AttachIter, TasksListOurselves) {
   COREBPF_REQUIRE_ROOT();
+  COREBPF_REQUIRE_FEATURE(Feature::task_iterator);
+  COREBPF_REQUIRE_PROGRAMS(tracing_object, "dump_tasks", "dump_task_ids");
   auto object = load_only(tracing_object, {"dump_tasks", "dump_task_ids"});
   auto link = object.program("dump_tasks").attach();  // SEC("iter/task")
   const auto output = link.read_iterator();
@@ -373,7 +380,9 @@ TEST(AttachIter, TasksListOurselves) {
 
 TEST(AttachIter, PinnedIteratorReadsThroughThePin) {
   COREBPF_REQUIRE_ROOT();
+  COREBPF_REQUIRE_FEATURE(Feature::task_iterator);
   COREBPF_REQUIRE_BPFFS();
+  COREBPF_REQUIRE_PROGRAMS(tracing_object, "dump_tasks");
   auto object = load_only(tracing_object, {"dump_tasks"});
   const auto path = test::bpffs_path("iter_tasks");
   {
@@ -386,6 +395,7 @@ TEST(AttachIter, PinnedIteratorReadsThroughThePin) {
   EXPECT_NE(via_cat.find("\n" + own_task_line() + "\n"), std::string::npos);
   auto reopened = Link::open_pinned(path);
   EXPECT_EQ(reopened.info().program_id, object.program("dump_tasks").info().id);
+  EXPECT_EQ(reopened.info().details, (std::vector<std::pair<std::string, std::string>>{{"target_name", "task"}}));
   EXPECT_NE(reopened.read_iterator().find(own_task_line()), std::string::npos);
   Link::unpin(path);
   EXPECT_FALSE(std::filesystem::exists(path));
@@ -393,6 +403,8 @@ TEST(AttachIter, PinnedIteratorReadsThroughThePin) {
 
 TEST(AttachIter, MapElementsOfTheGivenMap) {
   COREBPF_REQUIRE_ROOT();
+  COREBPF_REQUIRE_FEATURE(Feature::map_elem_iterator);
+  COREBPF_REQUIRE_PROGRAMS(tracing_object, "dump_values");
   auto object = load_only(tracing_object, {"dump_values"});
   MapView<std::uint32_t, std::uint64_t> values(object.map("iter_values"));
   for (std::uint32_t key = 0; key < 3; ++key) values.update(key, (key + 1) * 10);
@@ -415,10 +427,48 @@ TEST(AttachIter, MapElementsOfTheGivenMap) {
   }
 }
 
+// A kernel that refuses a kind of program outright (EPERM before verification, as root) gets an
+// error that says so, decided by the probe; a kernel that takes it loads the same program.
+TEST(AttachIter, RefusedIteratorKindIsNamed) {
+  COREBPF_REQUIRE_ROOT();
+  if (kernel::has_iterator("bpf_map_elem")) {
+    EXPECT_NO_THROW(load_only(tracing_object, {"dump_values"}));
+    return;
+  }
+  try {
+    load_only(tracing_object, {"dump_values"});
+    FAIL() << "the probe said this kernel refuses bpf_map_elem iterators, but the program loaded";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.errno_value(), EPERM);
+    EXPECT_NE(e.message().find("program 'dump_values'"), std::string::npos) << e.message();
+    EXPECT_NE(e.message().find("refuses bpf_map_elem iterators (EPERM before verification"), std::string::npos)
+        << e.message();
+  }
+}
+
+TEST(AttachTrampoline, RefusedTrampolinesAreNamed) {
+  COREBPF_REQUIRE_ROOT();
+  if (!kernel::running_kernel_description().vmlinux_btf) COREBPF_SKIP_OR_FAIL("no vmlinux BTF");
+  if (kernel::has_feature(Feature::trampolines)) {
+    EXPECT_NO_THROW(load_only(trampoline_object, {"on_openat2_entry"}));
+    return;
+  }
+  try {
+    load_only(trampoline_object, {"on_openat2_entry"});
+    FAIL() << "the probe said this kernel refuses fentry programs, but one loaded";
+  } catch (const Error& e) {
+    EXPECT_NE(e.message().find("program 'on_openat2_entry'"), std::string::npos) << e.message();
+    if (e.errno_value() == EPERM) {
+      EXPECT_NE(e.message().find("refuses fentry/fexit programs"), std::string::npos) << e.message();
+    }
+  }
+}
+
 // ---- perf events
 
 TEST(AttachPerfEvent, CpuClockOnEveryCpuSamples) {
   COREBPF_REQUIRE_ROOT();
+  COREBPF_REQUIRE_PROGRAMS(tracing_object, "on_sample");
   auto object = load_only(tracing_object, {"on_sample"});
   auto& state = tracing_state(object);
   perf_event_attr attr{};
@@ -440,6 +490,7 @@ TEST(AttachPerfEvent, CpuClockOnEveryCpuSamples) {
 
 TEST(AttachPerfEvent, CallerOpenedTaskClockEvent) {
   COREBPF_REQUIRE_ROOT();
+  COREBPF_REQUIRE_PROGRAMS(tracing_object, "on_sample");
   auto object = load_only(tracing_object, {"on_sample"});
   auto& state = tracing_state(object);
   perf_event_attr attr{};
@@ -462,7 +513,8 @@ TEST(AttachPerfEvent, CallerOpenedTaskClockEvent) {
 TEST(TracingLinks, PinnedTracepointLinkOutlivesItsHandle) {
   COREBPF_REQUIRE_ROOT();
   COREBPF_REQUIRE_BPFFS();
-  if (!kernel::has_perf_link()) GTEST_SKIP() << unsupported("perf links (pinnable tracepoint links)");
+  COREBPF_REQUIRE_FEATURE(Feature::perf_link);
+  COREBPF_REQUIRE_PROGRAMS(tracing_object, "on_getppid");
   auto object = load_only(tracing_object, {"on_getppid"});
   auto& state = tracing_state(object);
   const auto path = test::bpffs_path("tp_getppid");
@@ -486,6 +538,8 @@ TEST(TracingLinks, PinnedTracepointLinkOutlivesItsHandle) {
 
 TEST(TracingLinks, NothingLeaksAfterDestruction) {
   COREBPF_REQUIRE_ROOT();
+  COREBPF_REQUIRE_PROGRAMS(tracing_object, "on_getppid");
+  COREBPF_REQUIRE_PROGRAMS(tracing_object, "on_getppid", "on_raw_sys_enter", "dump_tasks", "on_sample");
   // Warm the process-wide caches (feature probes, tracefs, kernel description) first.
   {
     auto warm = load_only(tracing_object, {"on_getppid"});
@@ -588,6 +642,7 @@ TEST(AttachKprobe, WithoutKprobeSupportTheErrorSaysSo) {
 
 TEST(AttachKprobe, EntryWithCookieAndReturnValue) {
   REQUIRE_KPROBES();
+  COREBPF_REQUIRE_PROGRAMS(tracing_object, "on_openat2", "on_openat2_return");
   auto object = load_only(tracing_object, {"on_openat2", "on_openat2_return"});
   auto& state = tracing_state(object);
   KprobeOptions options;
@@ -606,6 +661,7 @@ TEST(AttachKprobe, EntryWithCookieAndReturnValue) {
 
 TEST(AttachKprobe, ThroughTracefsRemovesItsEventAfterwards) {
   REQUIRE_KPROBES();
+  COREBPF_REQUIRE_PROGRAMS(tracing_object, "on_openat2");
   const std::string events = std::filesystem::exists("/sys/kernel/tracing/kprobe_events")
                                  ? "/sys/kernel/tracing/kprobe_events"
                                  : "/sys/kernel/debug/tracing/kprobe_events";
@@ -632,6 +688,7 @@ TEST(AttachKprobe, ThroughTracefsRemovesItsEventAfterwards) {
 
 TEST(AttachKprobe, KsyscallGetppid) {
   REQUIRE_KPROBES();
+  COREBPF_REQUIRE_PROGRAMS(tracing_object, "on_ksyscall_getppid");
   auto object = load_only(tracing_object, {"on_ksyscall_getppid"});
   auto& state = tracing_state(object);
   auto link = object.program("on_ksyscall_getppid").attach();  // SEC("ksyscall/getppid")
@@ -642,6 +699,7 @@ TEST(AttachKprobe, KsyscallGetppid) {
 
 TEST(AttachKprobe, UnknownFunctionIsNamed) {
   REQUIRE_KPROBES();
+  COREBPF_REQUIRE_PROGRAMS(tracing_object, "on_openat2");
   auto object = load_only(tracing_object, {"on_openat2"});
   try {
     auto link = object.program("on_openat2").attach_kprobe("corebpf_no_such_function");
@@ -653,7 +711,8 @@ TEST(AttachKprobe, UnknownFunctionIsNamed) {
 
 TEST(AttachKprobeMulti, SymbolsWithCookiesAndPattern) {
   REQUIRE_KPROBES();
-  if (!kernel::has_kprobe_multi()) GTEST_SKIP() << unsupported("kprobe.multi links (CONFIG_FPROBE, 5.18)");
+  COREBPF_REQUIRE_FEATURE(Feature::kprobe_multi);
+  COREBPF_REQUIRE_PROGRAMS(tracing_object, "on_openat2_multi");
   auto object = load_only(tracing_object, {"on_openat2_multi"});
   auto& state = tracing_state(object);
   {
@@ -677,7 +736,8 @@ TEST(AttachKprobeMulti, SymbolsWithCookiesAndPattern) {
 
 TEST(AttachKprobeMulti, SessionRunsAtEntryAndReturn) {
   REQUIRE_KPROBES();
-  if (!kernel::has_kprobe_session()) GTEST_SKIP() << unsupported("kprobe.session links (6.10)");
+  COREBPF_REQUIRE_FEATURE(Feature::kprobe_session);
+  COREBPF_REQUIRE_PROGRAMS(tracing_object, "on_openat2_session");
   auto object = load_only(tracing_object, {"on_openat2_session"});
   auto& state = tracing_state(object);
   auto link = object.program("on_openat2_session").attach();  // SEC("kprobe.session/do_sys_openat2")
@@ -690,7 +750,8 @@ TEST(AttachKprobeMulti, SessionRunsAtEntryAndReturn) {
 
 TEST(AttachTrampoline, FentryFexitOnOpen) {
   COREBPF_REQUIRE_ROOT();
-  if (!kernel::has_trampoline_attach(AttachType::trace_fentry)) GTEST_SKIP() << unsupported("fentry/fexit");
+  COREBPF_REQUIRE_FEATURE(Feature::trampolines);
+  COREBPF_REQUIRE_PROGRAMS(trampoline_object, "on_openat2_entry", "on_openat2_exit");
   auto object = load_only(trampoline_object, {"on_openat2_entry", "on_openat2_exit"});
   auto& state = object.bss<TrampolineState>();
   state.target_tgid = ::getpid();
@@ -714,8 +775,8 @@ TEST(AttachTrampoline, FentryFexitOnOpen) {
 // of 4.
 TEST(AttachTrampoline, FmodRetReplacesAFunctionsResult) {
   COREBPF_REQUIRE_ROOT();
-  if (!kernel::has_trampoline_attach(AttachType::modify_return))
-    GTEST_SKIP() << unsupported("fmod_ret (needs CONFIG_FUNCTION_ERROR_INJECTION)");
+  COREBPF_REQUIRE_FEATURE(Feature::fmod_ret);
+  COREBPF_REQUIRE_PROGRAMS(trampoline_object, "on_modify_return");
   auto object = load_only(trampoline_object, {"on_modify_return"});
   auto& state = object.bss<TrampolineState>();
   state.fake_ret = 42;
@@ -735,17 +796,9 @@ TEST(AttachTrampoline, FmodRetReplacesAFunctionsResult) {
 
 TEST(AttachTrampoline, LsmDeniesOpen) {
   COREBPF_REQUIRE_ROOT();
-  // securityfs may not be mounted (a fresh VM): mount it to read the active LSMs.
-  if (!std::filesystem::exists("/sys/kernel/security/lsm")) {
-    ::mount("securityfs", "/sys/kernel/security", "securityfs", 0, nullptr);
-  }
-  std::ifstream lsm_list("/sys/kernel/security/lsm");
-  std::string lsms;
-  std::getline(lsm_list, lsms);
-  if (("," + lsms + ",").find(",bpf,") == std::string::npos) {
-    GTEST_SKIP() << unsupported("the bpf LSM is not active (/sys/kernel/security/lsm: '" + lsms + "')");
-  }
-  if (!kernel::has_trampoline_attach(AttachType::lsm_mac)) GTEST_SKIP() << unsupported("lsm programs");
+  COREBPF_REQUIRE_PROGRAMS(trampoline_object, "on_file_open");
+  // The probe loads and attaches an LSM program: it fails when the bpf LSM is not active too.
+  COREBPF_REQUIRE_FEATURE(Feature::lsm);
   auto object = load_only(trampoline_object, {"on_file_open"});
   auto& state = object.bss<TrampolineState>();
   state.target_tgid = ::getpid();
@@ -771,9 +824,7 @@ std::uint32_t xdp_verdict(const Program& program) {
 // freplace: drop_everything() replaces decide() of a loaded XDP program; test_run shows which runs.
 TEST(AttachTrampoline, FreplaceSwapsAGlobalFunction) {
   COREBPF_REQUIRE_ROOT();
-  if (!kernel::has_program_type(ProgramType::ext) || !kernel::has_trampoline_attach(AttachType::trace_fentry)) {
-    GTEST_SKIP() << unsupported("freplace (BPF trampolines)");
-  }
+  COREBPF_REQUIRE_FEATURE(Feature::freplace);
   auto target = Object::open(freplace_target_object);
   target.load();
   const Program& xdp = target.program("xdp_target");

@@ -331,11 +331,7 @@ TEST(AttachUprobe, TracefsFallbackAddsAndRemovesItsEvent) {
 
 TEST(AttachUprobe, UprobeMultiOverAPatternAndWithCookies) {
   COREBPF_REQUIRE_ROOT();
-  if (!kernel::has_uprobe_multi()) {
-    utsname name{};
-    ::uname(&name);
-    GTEST_SKIP() << "unsupported on " << name.release << ": uprobe.multi links (6.6+)";
-  }
+  COREBPF_REQUIRE_FEATURE(kernel::Feature::uprobe_multi);
   auto object = load_probes();
   {
     auto link = object.program("on_multi").attach();  // SEC("uprobe.multi//proc/self/exe:uprobe_target_*")

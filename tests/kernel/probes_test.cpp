@@ -6,6 +6,7 @@
 #include <sys/resource.h>
 
 #include <atomic>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <thread>
@@ -73,6 +74,49 @@ TEST(FeatureProbes, ThisKernelHasEverything) {
   EXPECT_TRUE(kernel::has_bpf_link());
   EXPECT_FALSE(kernel::charges_memlock()) << "6.18 accounts BPF memory to the memory cgroup";
   EXPECT_TRUE(kernel::running_kernel_description().has_bpf_cookie);
+}
+
+// The feature table: every feature listed once; no probe says yes on a release older than the
+// one that brought the feature; in the qemu matrix's Debian guests (whose configs are known),
+// every feature that needs nothing beyond its release is there exactly from that release on.
+TEST(FeatureTable, ProbesAgreeWithReleases) {
+  COREBPF_REQUIRE_ROOT();
+  const auto table = kernel::all_features();
+  const auto count = static_cast<std::size_t>(kernel::Feature::cgroup_link) + 1;
+  ASSERT_EQ(table.size(), count);
+  for (std::size_t i = 0; i < count; ++i) {
+    const auto feature = static_cast<kernel::Feature>(i);
+    EXPECT_EQ(kernel::feature_info(feature).feature, feature) << "feature " << i << " is not in the table";
+  }
+  const bool known_config = std::getenv("COREBPF_VM_GUEST") != nullptr;
+  const auto version = kernel::running_kernel_version();
+  for (const auto& info : table) {
+    const bool present = kernel::has_feature(info.feature);
+    RecordProperty(std::string(info.name), present ? "yes" : "no");
+    if (version < info.since) {
+      EXPECT_FALSE(present) << info.name << ": the probe says yes on " << kernel::running_kernel_release();
+    } else if (known_config && info.needs.empty()) {
+      EXPECT_TRUE(present) << info.name << ": missing on " << kernel::running_kernel_release();
+    }
+    if (!present) {
+      const auto reason = kernel::unsupported_reason(info.feature);
+      EXPECT_NE(reason.find(info.name), std::string::npos) << reason;
+      if (version < info.since) {
+        EXPECT_NE(reason.find("need Linux "), std::string::npos) << reason;
+      }
+    }
+  }
+}
+
+TEST(FeatureTable, IteratorProbes) {
+  COREBPF_REQUIRE_ROOT();
+  EXPECT_FALSE(kernel::has_iterator("corebpf_no_such_target"));
+  EXPECT_EQ(kernel::has_iterator("task"), kernel::has_feature(kernel::Feature::task_iterator));
+  EXPECT_EQ(kernel::has_iterator("bpf_map_elem"), kernel::has_feature(kernel::Feature::map_elem_iterator));
+  if (std::getenv("COREBPF_VM_GUEST") != nullptr) {
+    EXPECT_TRUE(kernel::has_iterator("task"));
+    EXPECT_TRUE(kernel::has_iterator("bpf_map_elem"));
+  }
 }
 
 TEST(FeatureProbes, UnknownTypesAndHelpersAreAbsent) {

@@ -29,6 +29,7 @@ class RingBufferTest : public ::testing::Test {
  protected:
   void SetUp() override {
     if (::geteuid() != 0) COREBPF_SKIP_OR_FAIL("needs root (kernel test): run as root");
+    COREBPF_REQUIRE_FEATURE(kernel::Feature::ringbuf);
     program_ = std::make_unique<test::TestProgram>(event_object(), "emit_ringbuf");
   }
 

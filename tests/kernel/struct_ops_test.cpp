@@ -30,30 +30,6 @@ namespace {
 const std::string legacy_object = COREBPF_BPF_OBJECT_DIR "/struct_ops.bpf.o";
 const std::string link_object = COREBPF_BPF_OBJECT_DIR "/struct_ops_link.bpf.o";
 
-std::string unsupported(const std::string& feature) {
-  utsname name{};
-  ::uname(&name);
-  return std::string("unsupported on ") + name.release + ": " + feature;
-}
-
-// The kernel's struct_ops for TCP congestion control (5.6+, CONFIG_BPF_JIT and BTF): its value
-// type in vmlinux BTF is what the map is created with.
-bool has_struct_ops() {
-  const auto& kernel = kernel::running_kernel_description();
-  return kernel.vmlinux_btf && kernel.vmlinux_btf->find("bpf_struct_ops_tcp_congestion_ops", btf::Kind::Struct);
-}
-
-// struct_ops links came with BPF_STRUCT_OPS in enum bpf_attach_type (6.4).
-bool has_struct_ops_links() {
-  const auto& kernel = kernel::running_kernel_description();
-  if (!kernel.vmlinux_btf) return false;
-  const auto attach_types = kernel.vmlinux_btf->find("bpf_attach_type", btf::Kind::Enum);
-  if (!attach_types) return false;
-  for (const auto enumerator : attach_types->enumerators())
-    if (enumerator.name() == "BPF_STRUCT_OPS") return true;
-  return false;
-}
-
 std::string available_congestion_controls() {
   std::ifstream file("/proc/sys/net/ipv4/tcp_available_congestion_control");
   std::string text;
@@ -128,7 +104,7 @@ std::string connect_with(const std::string& congestion_control) {
 
 TEST(StructOps, ProgramAttachPointsToTheMap) {
   COREBPF_REQUIRE_ROOT();
-  if (!has_struct_ops()) GTEST_SKIP() << unsupported("struct_ops for tcp_congestion_ops");
+  COREBPF_REQUIRE_FEATURE(kernel::Feature::struct_ops);
   auto object = Object::open(legacy_object);
   object.load();
   try {
@@ -161,20 +137,20 @@ void register_and_use(const std::string& path, const std::string& map, const std
 
 TEST(StructOps, TcpCongestionControlInAStructOpsMap) {
   COREBPF_REQUIRE_ROOT();
-  if (!has_struct_ops()) GTEST_SKIP() << unsupported("struct_ops for tcp_congestion_ops");
+  COREBPF_REQUIRE_FEATURE(kernel::Feature::struct_ops);
   register_and_use(legacy_object, "corebpf_cc", "corebpf_cc");
 }
 
 TEST(StructOps, TcpCongestionControlInAStructOpsLink) {
   COREBPF_REQUIRE_ROOT();
-  if (!has_struct_ops()) GTEST_SKIP() << unsupported("struct_ops for tcp_congestion_ops");
-  if (!has_struct_ops_links()) GTEST_SKIP() << unsupported("struct_ops links (6.4)");
+  COREBPF_REQUIRE_FEATURE(kernel::Feature::struct_ops);
+  COREBPF_REQUIRE_FEATURE(kernel::Feature::struct_ops_link);
   register_and_use(link_object, "corebpf_ccl", "corebpf_ccl");
 }
 
 TEST(StructOps, DestroyingTheLinkUnregisters) {
   COREBPF_REQUIRE_ROOT();
-  if (!has_struct_ops()) GTEST_SKIP() << unsupported("struct_ops for tcp_congestion_ops");
+  COREBPF_REQUIRE_FEATURE(kernel::Feature::struct_ops);
   {
     auto object = Object::open(legacy_object);
     object.load();

@@ -39,11 +39,7 @@ class UserRingBufferTest : public ::testing::Test {
  protected:
   void SetUp() override {
     COREBPF_REQUIRE_ROOT();
-    if (!kernel::has_map_type(MapType::user_ringbuf)) {
-      utsname name{};
-      ::uname(&name);
-      GTEST_SKIP() << "unsupported on " << name.release << ": user_ringbuf maps";
-    }
+    COREBPF_REQUIRE_FEATURE(kernel::Feature::user_ringbuf);
     object_ = std::make_unique<Object>(Object::open(std::string(COREBPF_BPF_OBJECT_DIR) + "/user_ringbuf.bpf.o"));
     object_->load();
   }
