@@ -109,4 +109,14 @@ std::vector<std::byte> btf_bytes(int fd);
 // running kernel's vmlinux BTF, so its ids and strings continue from it.
 btf::Btf load_kernel_btf_by_id(std::uint32_t id);
 
+// A kernel type found by name and kind: in vmlinux BTF first, then in each loaded module's BTF;
+// only in `module`'s when one is named (libbpf's "module:function" form). `module_btf` is an fd
+// of the module's BTF (empty for vmlinux), what BPF_PROG_LOAD takes as attach_btf_obj_fd.
+struct KernelBtfType {
+  btf::TypeId id = 0;
+  UniqueFd module_btf;
+  std::string module;  // empty for vmlinux
+};
+std::optional<KernelBtfType> find_kernel_btf_type(std::string_view name, btf::Kind kind, std::string_view module = {});
+
 }  // namespace corebpf::kernel

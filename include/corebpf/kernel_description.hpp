@@ -5,8 +5,10 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "corebpf/object_spec.hpp"
 
@@ -38,9 +40,18 @@ std::map<std::string, std::string, std::less<>> parse_kconfig(std::string_view t
 // exists (weak kconfig externs then stay zero; strong ones fail to resolve by name).
 const std::map<std::string, std::string, std::less<>>& running_kconfig();
 
-// An address from /proc/kallsyms (parsed on first use, then indexed); empty when unknown or when
-// the kernel hides addresses (they read as zero without CAP_SYSLOG).
+// An address from /proc/kallsyms, streamed for this name only (no table of all symbols; found
+// addresses are remembered); empty when unknown or when the kernel hides addresses (they read as
+// zero without CAP_SYSLOG).
 std::optional<std::uint64_t> kallsyms_address(std::string_view symbol);
+// Several names in one pass, parallel to `symbols`.
+std::vector<std::optional<std::uint64_t>> kallsyms_addresses(std::span<const std::string_view> symbols);
+
+// The running kernel's vmlinux BTF (/sys/kernel/btf/vmlinux), read once; empty without it.
+const std::optional<btf::Btf>& running_vmlinux_btf();
+
+// Whether syscalls enter through pt_regs wrappers (__x64_sys_bpf...), from vmlinux BTF, else kallsyms.
+bool kernel_has_syscall_wrapper();
 
 // The running kernel for ObjectSpec::resolve_externs and the loader: read once per process
 // (thread-safe) and shared. `with_modules` also loads every module's BTF from /sys/kernel/btf

@@ -277,8 +277,11 @@ class ProgramSpec {
   const ProgramDefinition& definition() const noexcept { return definition_; }
   bool autoload() const noexcept { return autoload_; }
   // The BTF name of the attach target: "btf_trace_<tp>" for tp_btf, "bpf_lsm_<hook>" for lsm and
-  // lsm_cgroup, "bpf_iter_<name>" for iter, the target itself otherwise.
+  // lsm_cgroup, "bpf_iter_<name>" for iter, the target itself otherwise; without the "module:"
+  // of libbpf's `SEC("fentry/module:function")` form.
   std::string attach_btf_name() const;
+  // That module ("" when the section names none: vmlinux first, then every module).
+  std::string_view attach_btf_module() const;
 
   // Host byte order, linked.
   std::span<const Insn> insns() const noexcept { return insns_; }
@@ -488,8 +491,10 @@ struct KernelDescription {
   // A "# CONFIG_X is not set" line may be given as "n" or left out.
   std::map<std::string, std::string, std::less<>> kconfig;
   std::uint32_t kernel_version = 0;  // KERNEL_VERSION(major, minor, patch) for LINUX_KERNEL_VERSION
-  bool has_syscall_wrapper = false;  // LINUX_HAS_SYSCALL_WRAPPER
-  bool has_bpf_cookie = false;       // LINUX_HAS_BPF_COOKIE
+  // LINUX_HAS_SYSCALL_WRAPPER and LINUX_HAS_BPF_COOKIE, asked only when an extern names them
+  // (finding out costs a symbol lookup or a probe load); unset reads as "n".
+  std::function<bool()> has_syscall_wrapper;
+  std::function<bool()> has_bpf_cookie;
   // The address of a kernel symbol (/proc/kallsyms), empty when unknown.
   std::function<std::optional<std::uint64_t>(std::string_view symbol)> kallsyms;
   // For typed ksyms and kfuncs: vmlinux BTF, then the modules' split BTF.

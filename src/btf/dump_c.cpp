@@ -805,15 +805,18 @@ void CDumper::emit_root(std::string_view name) {
 void CDumper::emit_kfuncs() {
   const auto& kfuncs = names_.kfuncs();
   if (kfuncs.empty()) return;
+  // Weak, as bpftool prints them: code that checks bpf_ksym_exists() compiles (it insists on
+  // __weak), and a kfunc the running kernel lacks is no load failure unless it is called.
   put("#ifndef BPF_NO_KFUNC_PROTOTYPES\n#ifndef __ksym\n#define __ksym "
-      "__attribute__((section(\".ksyms\")))\n#endif\n\n");
+      "__attribute__((section(\".ksyms\")))\n#endif\n#ifndef __weak\n#define __weak "
+      "__attribute__((weak))\n#endif\n\n");
   for (TypeId id : kfuncs) {
     const Type f = type_(id);
     require(f.type(), false, 0);
     print_declarations();
     put("extern ");
     append_declaration(f.type(), f.name(), 0, 0, 0);
-    put(" __ksym;\n");
+    put(" __weak __ksym;\n");
     maybe_flush();
   }
   put("\n#endif /* BPF_NO_KFUNC_PROTOTYPES */\n\n");

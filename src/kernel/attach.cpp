@@ -39,14 +39,22 @@ Link Program::attach() const {
                "Object::attach_struct_ops(map) registers",
                where());
   }
+  // EOPNOTSUPP, as libbpf's attach() says it: "attach this one by hand", not a failure of the hook.
+  if (definition_.type == ProgramType::perf_event) {
+    util::fail(std::errc::operation_not_supported,
+               "{} cannot be attached from its section name alone: a perf_event program needs a perf event "
+               "(perf_event_open) given to attach_perf_event",
+               where());
+  }
   if (definition_.auto_attach == AutoAttach::none) {
-    util::fail(std::errc::invalid_argument,
+    util::fail(std::errc::operation_not_supported,
                "{} cannot be attached from its section name alone: its hook needs a target (an "
                "interface, cgroup, socket or map) given to the matching attach_* call",
                where());
   }
   if (needs_target && target.empty()) {
-    util::fail(std::errc::invalid_argument, "{} names no attach target in its section", where());
+    util::fail(std::errc::operation_not_supported,
+               "{} names no attach target in its section: attach it with the matching attach_* call", where());
   }
   switch (definition_.auto_attach) {
     case AutoAttach::kprobe:

@@ -58,7 +58,7 @@ auto for_program(const Program& program, F&& step) {
 }
 
 // The syscall wrappers' prefix on this architecture ("__x64_sys_"), or "sys_" on kernels without
-// wrappers (before 4.17 on x86). Found once from kallsyms.
+// wrappers (before 4.17 on x86). Found once, from vmlinux BTF when the kernel has it.
 const std::string& syscall_prefix() {
   static const std::string prefix = [] {
 #if defined(__x86_64__)
@@ -74,7 +74,7 @@ const std::string& syscall_prefix() {
 #else
     const std::string arch = "sys_";
 #endif
-    if (kernel::kallsyms_address(arch + "bpf")) return arch;
+    if (kernel::kernel_has_syscall_wrapper()) return arch;
     if (kernel::kallsyms_address("sys_bpf")) return std::string("sys_");
     // Addresses hidden (no CAP_SYSLOG): ftrace still lists the names.
     try {

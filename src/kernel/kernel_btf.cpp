@@ -2,6 +2,7 @@
 #include <filesystem>
 
 #include "corebpf/kernel.hpp"
+#include "corebpf/kernel_description.hpp"
 #include "kernel/bpf_syscall.hpp"
 #include "util/error_format.hpp"
 #include "util/log_format.hpp"
@@ -56,6 +57,33 @@ btf::Btf load_kernel_btf_by_id(std::uint32_t id) {
     return btf::Btf::from_vector(std::move(bytes), {.base = &base}, source);
   }
   return btf::Btf::from_vector(std::move(bytes), {}, source);
+}
+
+std::optional<KernelBtfType> find_kernel_btf_type(std::string_view name, btf::Kind kind, std::string_view module) {
+  const auto& vmlinux = running_vmlinux_btf();
+  if (module.empty() && vmlinux) {
+    if (const auto type = vmlinux->find(name, kind)) return KernelBtfType{type->id(), UniqueFd(), std::string()};
+  }
+  // Module BTF is split BTF on top of vmlinux's; only the modules' own ids are searched here.
+  std::uint32_t id = 0;
+  while (auto next = next_id(ObjectType::btf, id)) {
+    id = *next;
+    auto fd = try_open_by_id(ObjectType::btf, id);
+    if (!fd) continue;
+    const BtfInfo info = btf_info(fd->get());
+    if (!info.is_kernel || info.name == "vmlinux" || (!module.empty() && info.name != module)) continue;
+    const btf::Btf base = vmlinux ? *vmlinux : vmlinux_base();
+    const auto btf = btf::Btf::from_vector(btf_bytes(fd->get()), {.base = &base},
+                                           fmt::format("BTF id {} ({})", id, info.name));
+    for (const auto candidate : btf.find_all(name)) {
+      if (candidate < btf.first_id() || btf.type(candidate).kind() != kind) continue;
+      util::log(LogLevel::debug, "kernel BTF: {} found in module {} (BTF id {}, type {})", name, info.name, id,
+                candidate);
+      return KernelBtfType{candidate, std::move(*fd), info.name};
+    }
+    if (!module.empty()) break;
+  }
+  return std::nullopt;
 }
 
 }  // namespace corebpf::kernel

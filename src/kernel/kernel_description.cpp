@@ -1,17 +1,21 @@
 // The running kernel's version, config, symbols and BTF, read once per process.
 #include "corebpf/kernel_description.hpp"
 
+#include <fcntl.h>
 #include <sys/utsname.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cstring>
 #include <charconv>
 #include <filesystem>
 #include <fstream>
 #include <mutex>
 #include <sstream>
-#include <unordered_map>
+#include <vector>
 
 #include "corebpf/features.hpp"
+#include "corebpf/fd.hpp"
 #include "util/decompress.hpp"
 #include "util/error_format.hpp"
 #include "util/file_bytes.hpp"
@@ -61,53 +65,66 @@ std::string uname_release() {
   return names.release;
 }
 
-struct Kallsyms {
-  std::once_flag parsed;
-  std::unordered_map<std::string, std::uint64_t> addresses;
-};
-
-Kallsyms& kallsyms() {
-  static Kallsyms table;
-  std::call_once(table.parsed, [] {
-    std::ifstream in("/proc/kallsyms");
-    std::string line;
-    while (std::getline(in, line)) {
-      // "ffffffff81000000 T _text [module]"
-      const std::string_view view(line);
-      const auto first_space = view.find(' ');
-      if (first_space == std::string_view::npos || first_space + 3 > view.size()) continue;
+// Streams /proc/kallsyms ("ffffffff81000000 T _text [module]") for the wanted names only, with no
+// table of the ~120k symbols, and stops once each is found: the kernel formats the file as it is
+// read, so stopping early saves most of its work too. `found` is parallel to `names`.
+void stream_kallsyms(std::span<const std::string_view> names, std::vector<std::optional<std::uint64_t>>& found) {
+  found.assign(names.size(), std::nullopt);
+  std::size_t missing = names.size();
+  if (missing == 0) return;
+  const UniqueFd file(::open("/proc/kallsyms", O_RDONLY | O_CLOEXEC));
+  if (!file) return;
+  std::vector<char> buffer(256 * 1024);
+  std::size_t kept = 0;  // bytes of an unfinished line at the buffer's start
+  const auto match = [&](std::string_view line) {
+    const auto first_space = line.find(' ');
+    if (first_space == std::string_view::npos || first_space + 3 > line.size()) return;
+    std::string_view name = line.substr(first_space + 3);
+    name = name.substr(0, name.find_first_of(" \t"));
+    for (std::size_t i = 0; i < names.size(); ++i) {
+      if (found[i] || names[i] != name) continue;
       std::uint64_t address = 0;
-      auto [end, ec] = std::from_chars(view.data(), view.data() + first_space, address, 16);
-      if (ec != std::errc() || address == 0) continue;
-      std::string_view name = view.substr(first_space + 3);
-      name = name.substr(0, name.find_first_of(" \t"));
-      table.addresses.emplace(std::string(name), address);
+      const auto [end, ec] = std::from_chars(line.data(), line.data() + first_space, address, 16);
+      if (ec != std::errc() || address == 0) continue;  // hidden addresses read as zero
+      found[i] = address;
+      --missing;
     }
-    util::log(LogLevel::debug, "/proc/kallsyms: {} symbols with addresses", table.addresses.size());
-  });
-  return table;
+  };
+  while (missing > 0) {
+    const ssize_t got = ::read(file.get(), buffer.data() + kept, buffer.size() - kept);
+    if (got <= 0) break;
+    const std::string_view text(buffer.data(), kept + static_cast<std::size_t>(got));
+    std::size_t start = 0;
+    for (auto newline = text.find('\n'); newline != std::string_view::npos && missing > 0;
+         newline = text.find('\n', start)) {
+      match(text.substr(start, newline - start));
+      start = newline + 1;
+    }
+    kept = text.size() - start;
+    if (kept == buffer.size()) kept = 0;  // a line longer than the buffer: not a symbol line
+    std::memmove(buffer.data(), buffer.data() + start, kept);
+  }
 }
+
+// The syscall wrappers' names on this architecture, as vmlinux BTF and kallsyms spell them.
+constexpr std::string_view kWrappedBpfSyscall[] = {"__x64_sys_bpf", "__arm64_sys_bpf", "__s390x_sys_bpf",
+                                                   "__riscv_sys_bpf"};
 
 KernelDescription describe_running_kernel(bool with_modules) {
   KernelDescription description;
   description.kconfig = running_kconfig();
   description.kernel_version = running_kernel_version();
-  // Syscalls go through pt_regs wrappers named with the architecture's prefix (4.17+ on x86).
-  description.has_syscall_wrapper = kallsyms_address("__x64_sys_bpf").has_value() ||
-                                    kallsyms_address("__arm64_sys_bpf").has_value() ||
-                                    kallsyms_address("__s390x_sys_bpf").has_value();
-  description.has_bpf_cookie = has_bpf_cookie();
+  description.has_syscall_wrapper = [] { return kernel_has_syscall_wrapper(); };
+  description.has_bpf_cookie = [] { return has_bpf_cookie(); };
   description.kallsyms = [](std::string_view symbol) { return kallsyms_address(symbol); };
-  if (std::filesystem::exists("/sys/kernel/btf/vmlinux")) {
-    description.vmlinux_btf = btf::Btf::load_vmlinux();
-    if (with_modules) {
-      std::error_code ec;
-      for (const auto& entry : std::filesystem::directory_iterator("/sys/kernel/btf", ec)) {
-        if (entry.path().filename() == "vmlinux") continue;
-        btf::LoadOptions split;
-        split.base = &*description.vmlinux_btf;
-        description.module_btfs.push_back(btf::Btf::load(entry.path().string(), split));
-      }
+  description.vmlinux_btf = running_vmlinux_btf();
+  if (description.vmlinux_btf && with_modules) {
+    std::error_code ec;
+    for (const auto& entry : std::filesystem::directory_iterator("/sys/kernel/btf", ec)) {
+      if (entry.path().filename() == "vmlinux") continue;
+      btf::LoadOptions split;
+      split.base = &*description.vmlinux_btf;
+      description.module_btfs.push_back(btf::Btf::load(entry.path().string(), split));
     }
   }
   return description;
@@ -196,11 +213,49 @@ const std::map<std::string, std::string, std::less<>>& running_kconfig() {
   return config;
 }
 
+std::vector<std::optional<std::uint64_t>> kallsyms_addresses(std::span<const std::string_view> symbols) {
+  std::vector<std::optional<std::uint64_t>> found;
+  stream_kallsyms(symbols, found);
+  return found;
+}
+
 std::optional<std::uint64_t> kallsyms_address(std::string_view symbol) {
-  const auto& table = kallsyms().addresses;
-  auto it = table.find(std::string(symbol));
-  if (it == table.end()) return std::nullopt;
-  return it->second;
+  // Found addresses are remembered (a handful at most); a miss is looked up again, rarely.
+  static std::mutex mutex;
+  static std::map<std::string, std::uint64_t, std::less<>> known;
+  {
+    const std::lock_guard lock(mutex);
+    if (const auto it = known.find(symbol); it != known.end()) return it->second;
+  }
+  const std::string_view wanted[] = {symbol};
+  const auto found = kallsyms_addresses(wanted);
+  if (found[0]) {
+    const std::lock_guard lock(mutex);
+    known.emplace(std::string(symbol), *found[0]);
+  }
+  return found[0];
+}
+
+const std::optional<btf::Btf>& running_vmlinux_btf() {
+  static const std::optional<btf::Btf> vmlinux = []() -> std::optional<btf::Btf> {
+    if (!std::filesystem::exists("/sys/kernel/btf/vmlinux")) return std::nullopt;
+    return btf::Btf::load_vmlinux();
+  }();
+  return vmlinux;
+}
+
+bool kernel_has_syscall_wrapper() {
+  static const bool answer = [] {
+    // vmlinux BTF lists the wrappers as functions: no kallsyms read at all.
+    if (const auto& vmlinux = running_vmlinux_btf()) {
+      for (const auto name : kWrappedBpfSyscall)
+        if (vmlinux->find(name, btf::Kind::Func)) return true;
+      return false;
+    }
+    const auto found = kallsyms_addresses(kWrappedBpfSyscall);
+    return std::any_of(found.begin(), found.end(), [](const auto& address) { return address.has_value(); });
+  }();
+  return answer;
 }
 
 const KernelDescription& running_kernel_description(bool with_modules) {

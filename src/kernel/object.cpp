@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cstring>
 #include <filesystem>
+#include <limits>
 #include <map>
 #include <optional>
 #include <tuple>
@@ -16,6 +17,7 @@
 
 #include "corebpf/core.hpp"
 #include "corebpf/features.hpp"
+#include "corebpf/kernel.hpp"
 #include "corebpf/kernel_description.hpp"
 #include "corebpf/link.hpp"
 #include "kernel/attachment.hpp"
@@ -57,6 +59,28 @@ bool is_frozen(MapOrigin origin) noexcept { return origin == MapOrigin::rodata |
 std::size_t page_rounded(std::size_t size) {
   const auto page = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
   return (size + page - 1) / page * page;
+}
+
+// libbpf's documented adjustments of a declared map, which objects written for it rely on: a perf
+// event array without max_entries gets one slot per possible CPU, and a (user) ring buffer's size
+// is rounded up to a power-of-two multiple of the page size. Pinned maps are compared with the
+// adjusted definition, the one a load would create.
+MapDefinition effective_definition(MapDefinition definition) {
+  if (definition.type == MapType::perf_event_array && definition.max_entries == 0) {
+    definition.max_entries = possible_cpus();
+  } else if ((definition.type == MapType::ringbuf || definition.type == MapType::user_ringbuf) &&
+             definition.max_entries != 0) {
+    const auto page = static_cast<std::uint64_t>(::sysconf(_SC_PAGESIZE));
+    const std::uint64_t wanted = definition.max_entries;
+    const bool valid = wanted % page == 0 && (wanted & (wanted - 1)) == 0;
+    if (!valid) {
+      std::uint64_t size = page;
+      while (size < wanted && size <= std::numeric_limits<std::uint32_t>::max() / 2) size *= 2;
+      // Past 2 GiB it stays as declared and the kernel says why.
+      if (size >= wanted) definition.max_entries = static_cast<std::uint32_t>(size);
+    }
+  }
+  return definition;
 }
 
 std::span<const std::byte> bytes_of(const std::uint32_t& value) {
@@ -252,7 +276,7 @@ struct Object::State {
 
   // A pinned map reused by name must be the map this object describes.
   void check_pinned(const MapSpec& spec_map, const Map& pinned, const std::string& path) const {
-    const auto& want = spec_map.definition();
+    const auto want = effective_definition(spec_map.definition());
     const auto differs = [&](std::string_view property, std::uint64_t have, std::uint64_t wanted) {
       if (have != wanted) {
         util::fail(std::errc::invalid_argument, "{}: map '{}': the map pinned at {} differs in {} ({} there, {} here)",
@@ -310,12 +334,11 @@ struct Object::State {
 
   // The kernel's side of a struct_ops map, looked up in vmlinux BTF by the struct's name.
   StructOpsLayout struct_ops_layout(const MapSpec& spec_map) const {
-    const auto& kernel = kernel::running_kernel_description();
     const auto& type_name = spec_map.struct_ops_type_name();
     const auto where = [&] { return fmt::format("{}: struct_ops map '{}'", what(), spec_map.name()); };
-    if (!kernel.vmlinux_btf)
+    if (!kernel::running_vmlinux_btf())
       util::fail(std::errc::not_supported, "{}: no vmlinux BTF to find struct {} in", where(), type_name);
-    const auto& vmlinux = *kernel.vmlinux_btf;
+    const auto& vmlinux = *kernel::running_vmlinux_btf();
     const auto value = vmlinux.find("bpf_struct_ops_" + type_name, btf::Kind::Struct);
     if (!value)
       util::fail(std::errc::not_supported, "{}: the kernel has no struct_ops type '{}' (no struct bpf_struct_ops_{})",
@@ -402,7 +425,7 @@ struct Object::State {
   // agree. A member the kernel lacks must be zero in the object.
   void build_struct_ops_values() {
     if (struct_ops.empty()) return;  // nothing needs vmlinux BTF (which may be absent)
-    const auto& vmlinux = *kernel::running_kernel_description().vmlinux_btf;
+    const auto& vmlinux = *kernel::running_vmlinux_btf();
     const auto& local = *spec.btf();
     for (auto& [map_index, layout] : struct_ops) {
       const MapSpec& spec_map = spec.maps()[map_index];
@@ -469,10 +492,11 @@ struct Object::State {
     if (spec_map.origin() == MapOrigin::struct_ops)
       return create_struct_ops_map(spec_map, static_cast<std::size_t>(&spec_map - spec.maps().data()));
     try {
-      auto create = create_options(spec_map, spec_map.definition(), spec_map.name());
+      auto create = create_options(spec_map, effective_definition(spec_map.definition()), spec_map.name());
       Map inner_template;
       if (spec_map.inner()) {
-        inner_template = Map::create(create_options(spec_map, *spec_map.inner(), spec_map.name() + ".inner"));
+        inner_template =
+            Map::create(create_options(spec_map, effective_definition(*spec_map.inner()), spec_map.name() + ".inner"));
         create.inner_map_fd = inner_template.fd();
       }
       Map map = create_or_without_btf(create, spec_map.name());
@@ -513,20 +537,23 @@ struct Object::State {
     return insns;
   }
 
-  std::uint32_t attach_btf_id(const ProgramSpec& program) const {
-    const auto& kernel = kernel::running_kernel_description();
+  // fentry/fexit/fmod_ret/tp_btf/lsm/iter: the target's BTF id, in vmlinux or in a module (whose
+  // BTF fd the load takes too). ESRCH when it is nowhere, as libbpf says it.
+  kernel::KernelBtfType attach_btf_target(const ProgramSpec& program) const {
     const std::string name = program.attach_btf_name();
-    if (!kernel.vmlinux_btf) {
+    const auto module = program.attach_btf_module();
+    const auto kind = program.expected_attach_type() == AttachType::trace_raw_tp ? btf::Kind::Typedef : btf::Kind::Func;
+    if (module.empty() && !kernel::running_vmlinux_btf()) {
       util::fail(std::errc::not_supported, "{}: program '{}': no vmlinux BTF to find attach target '{}' in", what(),
                  program.name(), name);
     }
-    const auto kind = program.expected_attach_type() == AttachType::trace_raw_tp ? btf::Kind::Typedef : btf::Kind::Func;
-    const auto type = kernel.vmlinux_btf->find(name, kind);
-    if (!type) {
-      util::fail(std::errc::no_such_file_or_directory, "{}: program '{}': attach target '{}' is not in vmlinux BTF",
-                 what(), program.name(), name);
+    auto found = kernel::find_kernel_btf_type(name, kind, module);
+    if (!found) {
+      util::fail(std::errc::no_such_process, "{}: program '{}': attach target '{}' is not in {}", what(),
+                 program.name(), name,
+                 module.empty() ? std::string("vmlinux or module BTF") : fmt::format("module {}'s BTF", module));
     }
-    return type->id();
+    return std::move(*found);
   }
 
   // freplace: the target program's fd and the BTF id of the replaced function in its BTF.
@@ -554,17 +581,20 @@ struct Object::State {
 
   std::string rejection(const ProgramSpec& program, const kernel::detail::LoadOutcome& outcome,
                         std::size_t program_index) const {
-    std::string message = fmt::format("{}: program '{}': the kernel rejected it: {}", what(), program.name(),
-                                      std::generic_category().message(outcome.error));
-    // EPERM as root: the probes tell "this kernel refuses all such programs" from a program's
-    // own fault (a helper it may not call).
+    // The first line says why and where, in the verifier's words: what a user reads first. EPERM
+    // as root before any verification: the probes tell "this kernel refuses all such programs"
+    // from a program's own fault (a helper it may not call).
+    std::string reason(kernel::detail::verifier_reason(outcome.log));
     if (outcome.error == EPERM && kernel::has_bpf_privileges()) {
-      if (const auto reason = kernel::missing_program_support(program)) {
-        message += fmt::format(": {} (EPERM before verification, as for a minimal probe)", *reason);
+      if (const auto refused = kernel::missing_program_support(program)) {
+        reason = fmt::format("{} (EPERM before verification, as for a minimal probe)", *refused);
       }
     }
+    std::string message = fmt::format("{}: program '{}': the kernel rejected it: {}{}", what(), program.name(),
+                                      std::generic_category().message(outcome.error),
+                                      reason.empty() ? std::string() : fmt::format(": {}", reason));
     if (const auto insn = kernel::detail::failing_instruction(outcome.log)) {
-      message += fmt::format("\nat insn #{}", *insn);
+      message += fmt::format(" at insn #{}", *insn);
       const auto location =
           kernel::detail::source_location(kernel::detail::line_for_instruction(program.line_info(), *insn));
       if (!location.empty()) message += fmt::format(" ({})", location);
@@ -589,6 +619,7 @@ struct Object::State {
       std::vector<kernel::detail::KernelFuncInfo> func_info;
       std::vector<kernel::detail::KernelLineInfo> line_info;
       kernel::detail::ProgramLoadRequest request;
+      kernel::KernelBtfType attach_target;  // holds a module's BTF fd through the load
       request.type = program.type();
       request.insns = insns;
       request.name = program.name();
@@ -631,7 +662,9 @@ struct Object::State {
       } else if (program.type() == ProgramType::ext) {
         std::tie(request.attach_prog_fd, request.attach_btf_id) = replaced_function(program);
       } else if (program.attach_target_is_btf()) {
-        request.attach_btf_id = attach_btf_id(program);
+        attach_target = attach_btf_target(program);
+        request.attach_btf_id = attach_target.id;
+        if (attach_target.module_btf) request.attach_btf_obj_fd = attach_target.module_btf.get();
       }
       auto outcome = kernel::detail::load_program(request);
       if (!outcome.fd) throw Error(outcome.error, rejection(program, outcome, index));

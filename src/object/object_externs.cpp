@@ -234,9 +234,9 @@ class ExternResolver {
     if (ext.name == kKernelVersion) {
       if (kernel_.kernel_version != 0) value = std::to_string(kernel_.kernel_version);
     } else if (ext.name == kHasSyscallWrapper) {
-      value = kernel_.has_syscall_wrapper ? "y" : "n";
+      value = kernel_.has_syscall_wrapper && kernel_.has_syscall_wrapper() ? "y" : "n";
     } else if (ext.name == kHasBpfCookie) {
-      value = kernel_.has_bpf_cookie ? "y" : "n";
+      value = kernel_.has_bpf_cookie && kernel_.has_bpf_cookie() ? "y" : "n";
     } else if (auto it = kernel_.kconfig.find(ext.name); it != kernel_.kconfig.end()) {
       value = it->second;
     }

@@ -187,14 +187,25 @@ std::optional<ProgramDefinition> section_definition(std::string_view section,
   return std::nullopt;
 }
 
+std::string_view ProgramSpec::attach_btf_module() const {
+  const std::string_view target = definition_.attach_target;
+  const auto colon = target.find(':');
+  return definition_.attach_target_is_btf && colon != std::string_view::npos ? target.substr(0, colon)
+                                                                              : std::string_view();
+}
+
 std::string ProgramSpec::attach_btf_name() const {
-  const auto& target = definition_.attach_target;
+  std::string_view target = definition_.attach_target;
+  // libbpf's "module:function" form names the module whose BTF has the target.
+  if (definition_.attach_target_is_btf && target.find(':') != std::string_view::npos)
+    target.remove_prefix(target.find(':') + 1);
+  const std::string name(target);
   if (definition_.type == ProgramType::tracing && definition_.expected_attach_type == AttachType::trace_raw_tp)
-    return "btf_trace_" + target;
-  if (definition_.type == ProgramType::lsm) return "bpf_lsm_" + target;
+    return "btf_trace_" + name;
+  if (definition_.type == ProgramType::lsm) return "bpf_lsm_" + name;
   if (definition_.type == ProgramType::tracing && definition_.expected_attach_type == AttachType::trace_iter)
-    return "bpf_iter_" + target;
-  return target;
+    return "bpf_iter_" + name;
+  return name;
 }
 
 }  // namespace corebpf

@@ -250,12 +250,12 @@ TEST(CDump, KfuncPrototypesAndTypeTags) {
   ASSERT_EQ(built.status, 0) << built.output;
   const Btf btf = Btf::load((dir.path() / "data.o").string());
   const auto header = dump_header(btf);
-  EXPECT_NE(header.find("extern struct task_like *test_task_acquire(struct task_like *task, int flags) __ksym;"),
+  EXPECT_NE(header.find("extern struct task_like *test_task_acquire(struct task_like *task, int flags) __weak __ksym;"),
             std::string::npos)
       << header;
-  EXPECT_NE(header.find("extern void test_no_args(void) __ksym;"), std::string::npos) << header;
+  EXPECT_NE(header.find("extern void test_no_args(void) __weak __ksym;"), std::string::npos) << header;
   // A parameter named like a typedef would hide the typedef: its name goes.
-  EXPECT_NE(header.find("extern int test_sum(int, long count) __ksym;"), std::string::npos) << header;
+  EXPECT_NE(header.find("extern int test_sum(int, long count) __weak __ksym;"), std::string::npos) << header;
   EXPECT_EQ(header.find("not_a_kfunc"), std::string::npos) << header;
   EXPECT_NE(header.find("#define __ksym __attribute__((section(\".ksyms\")))"), std::string::npos);
   EXPECT_NE(header.find("char __corebpf_type_tag(\"user\") *buffer;"), std::string::npos) << header;

@@ -50,7 +50,7 @@ TEST(KernelDescription, Kallsyms) {
   const auto& kernel = kernel::running_kernel_description();
   EXPECT_EQ(kernel.kallsyms("bpf_prog_put"), address);
 #if defined(__x86_64__)
-  EXPECT_TRUE(kernel.has_syscall_wrapper);
+  EXPECT_TRUE(kernel.has_syscall_wrapper());
 #endif
 }
 
@@ -73,7 +73,7 @@ TEST(FeatureProbes, ThisKernelHasEverything) {
   EXPECT_TRUE(kernel::has_bpf_cookie());
   EXPECT_TRUE(kernel::has_bpf_link());
   EXPECT_FALSE(kernel::charges_memlock()) << "6.18 accounts BPF memory to the memory cgroup";
-  EXPECT_TRUE(kernel::running_kernel_description().has_bpf_cookie);
+  EXPECT_TRUE(kernel::running_kernel_description().has_bpf_cookie());
 }
 
 // The feature table: every feature listed once; no probe says yes on a release older than the

@@ -46,8 +46,8 @@ inline FakeKernel fake_kernel(int task_acquire_params = 1) {
       {"CONFIG_NEGATIVE", "-5"}, {"CONFIG_HEX", "0xdeadbeefcafe"}, {"CONFIG_STRING", "\"hello world\""},
   };
   d.kernel_version = (6u << 16) | (1u << 8) | 42u;
-  d.has_syscall_wrapper = true;
-  d.has_bpf_cookie = false;
+  d.has_syscall_wrapper = [] { return true; };
+  d.has_bpf_cookie = [] { return false; };
   d.kallsyms = [](std::string_view name) -> std::optional<std::uint64_t> {
     if (name == "bpf_prog_active") return kProgActiveAddress;
     return std::nullopt;
