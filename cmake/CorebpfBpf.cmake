@@ -3,14 +3,15 @@
 # tests, examples and benchmarks (one mechanism).
 #
 # corebpf_add_bpf(TARGET SOURCES x.bpf.c... [VMLINUX file.h | BTF file]
-#                 [INCLUDE_DIRECTORIES dirs...] [COMPILE_DEFINITIONS defs...])
+#                 [INCLUDE_DIRECTORIES dirs...] [COMPILE_DEFINITIONS defs...] [TYPES type...])
 #   Compiles each x.bpf.c with `clang -g -O2 -target bpf -D__TARGET_ARCH_<arch>` into
 #   ${CMAKE_CURRENT_BINARY_DIR}/x.bpf.o, generates x.skel.hpp next to it with
 #   `corebpf gen skeleton`, and defines TARGET as an INTERFACE library carrying that directory:
 #   target_link_libraries(app PRIVATE TARGET corebpf::corebpf) and `#include "x.skel.hpp"`.
 #   Rebuilt when a source or a header it includes changes. The sources may include "vmlinux.h":
 #   by default made once per build tree from the running kernel's BTF (/sys/kernel/btf/vmlinux),
-#   from the BTF file given with BTF, or the header given with VMLINUX.
+#   from the BTF file given with BTF, or the header given with VMLINUX. TYPES: more types for the
+#   skeletons (`gen skeleton ... type T`), such as a ring buffer's record; each object must have them.
 #
 # corebpf_bpf_object(NAME SOURCE [VMLINUX] [CLANG compiler] [CFLAGS flags...])
 #   This repository's test objects: compiles SOURCE into ${CMAKE_CURRENT_BINARY_DIR}/NAME.bpf.o
@@ -81,7 +82,8 @@ function(_corebpf_compile_bpf object source compiler vmlinux_dir vmlinux_depends
 endfunction()
 
 function(corebpf_add_bpf target)
-  cmake_parse_arguments(ARG "" "VMLINUX;BTF;CLANG" "SOURCES;INCLUDE_DIRECTORIES;COMPILE_DEFINITIONS;CFLAGS" ${ARGN})
+  cmake_parse_arguments(ARG "" "VMLINUX;BTF;CLANG" "SOURCES;INCLUDE_DIRECTORIES;COMPILE_DEFINITIONS;CFLAGS;TYPES"
+                        ${ARGN})
   if(NOT ARG_SOURCES)
     message(FATAL_ERROR "corebpf_add_bpf(${target}): no SOURCES")
   endif()
@@ -123,6 +125,10 @@ function(corebpf_add_bpf target)
   foreach(definition IN LISTS ARG_COMPILE_DEFINITIONS)
     list(APPEND flags -D${definition})
   endforeach()
+  set(type_args)
+  foreach(type IN LISTS ARG_TYPES)
+    list(APPEND type_args type ${type})
+  endforeach()
   set(outputs)
   set(objects)
   foreach(source IN LISTS ARG_SOURCES)
@@ -133,7 +139,7 @@ function(corebpf_add_bpf target)
     _corebpf_compile_bpf(${object} ${source} ${compiler} ${vmlinux_dir} "${vmlinux_depends}" FLAGS ${flags})
     add_custom_command(
       OUTPUT ${header}
-      COMMAND ${_corebpf_cli} gen skeleton ${object} > ${header}.tmp
+      COMMAND ${_corebpf_cli} gen skeleton ${object} ${type_args} > ${header}.tmp
       COMMAND ${CMAKE_COMMAND} -E rename ${header}.tmp ${header}
       DEPENDS ${object} ${_corebpf_cli}
       WORKING_DIRECTORY ${output_dir}

@@ -49,17 +49,16 @@ TEST(SkeletonGen, TypesCarryPaddingBitfieldsAndLayoutAsserts) {
 
 TEST(SkeletonGen, SectionsMapsProgramsAndLinks) {
   const auto header = generate(skeleton_object());
-  for (const char* expected : {
-           "struct rodata {", "types::rodata& rodata()", "const types::rodata& rodata() const",
-           "types::data_custom& data_custom()", "types::rodata_limits& rodata_limits()", "types::bss& bss()",
-           "const types::kconfig& kconfig() const", "static_assert(offsetof(bss, seen_high) == 72);",
-           "corebpf::MapView<types::maps_::counts_key, types::maps_::counts_value> counts;",
-           "corebpf::PerCpuMapView<types::maps_::per_cpu_key, types::maps_::per_cpu_value> per_cpu;",
-           "corebpf::MapView<types::maps_::delete__key, types::maps_::delete__value> delete_;",
-           "corebpf::Map& events;", "corebpf::Map& perf;", "corebpf::Program& operator_;",
-           "std::optional<corebpf::Link> count_getpid;", "using counts_value = struct stats;",
-           "static Skeleton open(corebpf::ObjectOptions options = {})", "alignas(8) static constexpr unsigned char",
-           "corebpf::SkeletonBase(elf_bytes(), \"skeleton.bpf.o\""}) {
+  for (const char* expected :
+       {"struct rodata {", "types::rodata& rodata()", "const types::rodata& rodata() const",
+        "types::data_custom& data_custom()", "types::rodata_limits& rodata_limits()", "types::bss& bss()",
+        "const types::kconfig& kconfig() const", "static_assert(offsetof(bss, seen_high) == 72);",
+        "corebpf::MapView<types::maps_::counts_key, types::maps_::counts_value> counts;",
+        "corebpf::PerCpuMapView<types::maps_::per_cpu_key, types::maps_::per_cpu_value> per_cpu;",
+        "corebpf::MapView<types::maps_::delete__key, types::maps_::delete__value> delete_;", "corebpf::Map& events;",
+        "corebpf::Map& perf;", "corebpf::Program& operator_;", "std::optional<corebpf::Link> count_getpid;",
+        "using counts_value = struct stats;", "static Skeleton open(corebpf::ObjectOptions options = {})",
+        "alignas(8) static constexpr unsigned char", "corebpf::SkeletonBase(elf_bytes(), \"skeleton.bpf.o\""}) {
     EXPECT_NE(header.find(expected), std::string::npos) << expected;
   }
   // A writable accessor for .kconfig would promise what the kernel refuses.
