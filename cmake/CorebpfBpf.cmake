@@ -13,9 +13,10 @@
 #   from the BTF file given with BTF, or the header given with VMLINUX. TYPES: more types for the
 #   skeletons (`gen skeleton ... type T`), such as a ring buffer's record; each object must have them.
 #
-# corebpf_bpf_object(NAME SOURCE [VMLINUX] [CLANG compiler] [CFLAGS flags...])
+# corebpf_bpf_object(NAME SOURCE [VMLINUX] [SKELETON] [CLANG compiler] [CFLAGS flags...])
 #   This repository's test objects: compiles SOURCE into ${CMAKE_CURRENT_BINARY_DIR}/NAME.bpf.o
 #   (the same compile step) and adds the target NAME_bpf whose BPF_OBJECT property is the path.
+#   SKELETON: also NAME.skel.hpp and the INTERFACE target NAME_skel carrying it, as corebpf_add_bpf.
 #   CLANG picks another compiler (clang-14 for old-compiler output), CFLAGS adds flags.
 #
 # The default compiler is the newest clang found (ENUM64, signed enums and TYPE_MATCHES
@@ -81,6 +82,18 @@ function(_corebpf_compile_bpf object source compiler vmlinux_dir vmlinux_depends
     VERBATIM)
 endfunction()
 
+# Generates `header` from `object`; the other arguments go to `gen skeleton` (type T...).
+function(_corebpf_skeleton object header)
+  get_filename_component(header_name ${header} NAME)
+  add_custom_command(
+    OUTPUT ${header}
+    COMMAND ${_corebpf_cli} gen skeleton ${object} ${ARGN} > ${header}.tmp
+    COMMAND ${CMAKE_COMMAND} -E rename ${header}.tmp ${header}
+    DEPENDS ${object} ${_corebpf_cli}
+    COMMENT "Generating skeleton ${header_name}"
+    VERBATIM)
+endfunction()
+
 function(corebpf_add_bpf target)
   cmake_parse_arguments(ARG "" "VMLINUX;BTF;CLANG" "SOURCES;INCLUDE_DIRECTORIES;COMPILE_DEFINITIONS;CFLAGS;TYPES"
                         ${ARGN})
@@ -137,14 +150,7 @@ function(corebpf_add_bpf target)
     set(object ${output_dir}/${stem}.bpf.o)
     set(header ${output_dir}/${stem}.skel.hpp)
     _corebpf_compile_bpf(${object} ${source} ${compiler} ${vmlinux_dir} "${vmlinux_depends}" FLAGS ${flags})
-    add_custom_command(
-      OUTPUT ${header}
-      COMMAND ${_corebpf_cli} gen skeleton ${object} ${type_args} > ${header}.tmp
-      COMMAND ${CMAKE_COMMAND} -E rename ${header}.tmp ${header}
-      DEPENDS ${object} ${_corebpf_cli}
-      WORKING_DIRECTORY ${output_dir}
-      COMMENT "Generating skeleton ${stem}.skel.hpp"
-      VERBATIM)
+    _corebpf_skeleton(${object} ${header} ${type_args})
     list(APPEND outputs ${object} ${header})
     list(APPEND objects ${object})
     set_property(GLOBAL APPEND PROPERTY COREBPF_BPF_OBJECTS ${object})
@@ -160,7 +166,7 @@ function(corebpf_add_bpf target)
 endfunction()
 
 function(corebpf_bpf_object name source)
-  cmake_parse_arguments(ARG "VMLINUX" "CLANG" "CFLAGS" ${ARGN})
+  cmake_parse_arguments(ARG "VMLINUX;SKELETON" "CLANG" "CFLAGS" ${ARGN})
   set(compiler ${COREBPF_BPF_OBJECT_CLANG})
   if(ARG_CLANG)
     set(compiler ${ARG_CLANG})
@@ -176,6 +182,14 @@ function(corebpf_bpf_object name source)
     add_dependencies(${name}_bpf corebpf_vmlinux_h)
   endif()
   set_target_properties(${name}_bpf PROPERTIES BPF_OBJECT ${object})
+  if(ARG_SKELETON)
+    set(header ${CMAKE_CURRENT_BINARY_DIR}/${name}.skel.hpp)
+    _corebpf_skeleton(${object} ${header})
+    add_custom_target(${name}_skel_gen ALL DEPENDS ${header})
+    add_library(${name}_skel INTERFACE)
+    target_include_directories(${name}_skel INTERFACE ${CMAKE_CURRENT_BINARY_DIR})
+    add_dependencies(${name}_skel ${name}_skel_gen)
+  endif()
   # Every object of the repository, for the test that generates and compiles their skeletons.
   set_property(GLOBAL APPEND PROPERTY COREBPF_BPF_OBJECTS ${object})
   set_property(GLOBAL APPEND PROPERTY COREBPF_BPF_OBJECT_TARGETS ${name}_bpf)
