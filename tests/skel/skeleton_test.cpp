@@ -5,12 +5,19 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <sys/utsname.h>
+
+#include <cstring>
+#include <fstream>
 #include <numeric>
+#include <string>
 #include <utility>
 
 #include "corebpf/error.hpp"
+#include "corebpf/kernel_description.hpp"
 #include "skeleton.skel.hpp"
 #include "skeleton_empty.skel.hpp"
+#include "struct_ops.skel.hpp"
 #include "support/test_support.hpp"
 
 namespace corebpf {
@@ -113,6 +120,37 @@ TEST(Skeleton, ObjectWithoutMapsOrGlobals) {
   EXPECT_FALSE(skel.links.drop_all.has_value());
   EXPECT_FALSE(skeleton_empty::Skeleton::elf_bytes().empty());
   EXPECT_EQ(reinterpret_cast<std::uintptr_t>(skeleton_empty::Skeleton::elf_bytes().data()) % 8, 0u);
+}
+
+std::string available_congestion_controls() {
+  std::ifstream file("/proc/sys/net/ipv4/tcp_available_congestion_control");
+  std::string text;
+  std::getline(file, text);
+  return " " + text + " ";
+}
+
+// A struct_ops map's struct changed through the skeleton before load (its name: unique, so
+// concurrent tests do not collide), registered by attach() and unregistered by detach().
+TEST(Skeleton, StructOpsDataMembersAndRegistration) {
+  COREBPF_REQUIRE_ROOT();
+  const auto& kernel = kernel::running_kernel_description();
+  if (!kernel.vmlinux_btf || !kernel.vmlinux_btf->find("bpf_struct_ops_tcp_congestion_ops", btf::Kind::Struct)) {
+    utsname name{};
+    ::uname(&name);
+    GTEST_SKIP() << "unsupported on " << name.release << ": struct_ops for tcp_congestion_ops";
+  }
+  auto skel = struct_ops::Skeleton::open();
+  EXPECT_STREQ(skel.struct_ops.corebpf_cc.name, "corebpf_cc");
+  const std::string name = "cbsk" + std::to_string(::getpid() % 1000000000);
+  std::memset(skel.struct_ops.corebpf_cc.name, 0, sizeof skel.struct_ops.corebpf_cc.name);
+  std::memcpy(skel.struct_ops.corebpf_cc.name, name.data(), name.size());
+  skel.load();
+  skel.attach();
+  EXPECT_NE(available_congestion_controls().find(" " + name + " "), std::string::npos)
+      << available_congestion_controls();
+  skel.detach();
+  EXPECT_EQ(available_congestion_controls().find(" " + name + " "), std::string::npos)
+      << available_congestion_controls();
 }
 
 }  // namespace
