@@ -15,6 +15,10 @@ struct exec_event {
   char comm[16];
 };
 
+// BTF has the types of globals, not of locals: this puts struct exec_event in it, so the
+// skeleton (`type exec_event`) can give user space the same struct.
+const struct exec_event *unused_exec_event __attribute__((unused));
+
 struct {
   __uint(type, BPF_MAP_TYPE_RINGBUF);
   __uint(max_entries, 256 * 1024);

@@ -1,5 +1,6 @@
 // hello: prints a line for every program started on this machine (pid, parent pid, name), from a
-// tracepoint on execve through a ring buffer. Run as root:
+// tracepoint on execve through a ring buffer. One self-contained binary: the BPF object is in its
+// skeleton (hello.skel.hpp, made by corebpf_add_bpf from hello.bpf.c). Run as root:
 //
 //   build/examples/hello/hello                      until Ctrl-C
 //   build/examples/hello/hello --duration 5         for five seconds
@@ -11,22 +12,16 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
-#include <filesystem>
 #include <string>
 #include <vector>
 
 #include "corebpf/error.hpp"
-#include "corebpf/object.hpp"
 #include "corebpf/ring_buffer.hpp"
+#include "hello.skel.hpp"
 
 namespace {
 
-// The kernel side's struct exec_event.
-struct ExecEvent {
-  std::int32_t pid;
-  std::int32_t ppid;
-  char comm[16];
-};
+using ExecEvent = hello::types::exec_event;  // generated from the object's BTF
 
 volatile sig_atomic_t stop_requested = 0;
 void request_stop(int) { stop_requested = 1; }
@@ -74,14 +69,13 @@ pid_t start(const std::vector<std::string>& command) {
 
 int main(int argc, char** argv) {
   const Arguments arguments = parse_arguments(argc, argv);
-  const auto object_path = std::filesystem::canonical("/proc/self/exe").parent_path() / "hello.bpf.o";
   try {
-    auto object = corebpf::Object::open(object_path);
-    object.load();  // CO-RE against the running kernel, maps, programs
-    const auto link = object.program("handle_execve").attach();
+    auto skel = hello::Skeleton::open();  // the object embedded in the skeleton
+    skel.load();                          // CO-RE against the running kernel, maps, programs
+    skel.attach();                        // handle_execve on its tracepoint
 
     corebpf::RingBuffer events;
-    events.add(object.map("events"), [](std::span<const std::byte> record) {
+    events.add(skel.maps.events, [](std::span<const std::byte> record) {
       if (record.size() < sizeof(ExecEvent)) return 0;
       ExecEvent event;
       std::memcpy(&event, record.data(), sizeof(event));
@@ -105,7 +99,7 @@ int main(int argc, char** argv) {
       if (arguments.duration_seconds >= 0 && std::chrono::steady_clock::now() >= deadline) break;
     }
     std::fflush(stdout);
-    const auto dropped = object.bss<std::uint64_t>();
+    const auto dropped = skel.bss().dropped;
     if (dropped != 0)
       std::fprintf(stderr, "hello: %llu events dropped (ring buffer full)\n", static_cast<unsigned long long>(dropped));
     return 0;

@@ -16,6 +16,11 @@
 
 namespace corebpf {
 
+// Tag for a view made before its map exists (a skeleton binds its views at open()); whoever
+// makes one checks the sizes with detail::check_view_sizes once the map is created.
+struct UncheckedView {};
+inline constexpr UncheckedView unchecked_view{};
+
 namespace detail {
 // Throws EINVAL "map 'counts': typed view <what>: key type is 8 bytes, the map's keys are 4 bytes".
 void check_view_sizes(const Map& map, std::size_t key_size, std::size_t value_size, bool per_cpu);
@@ -78,6 +83,7 @@ class MapView {
 
  public:
   explicit MapView(const Map& map) : map_(&map) { detail::check_view_sizes(map, sizeof(K), sizeof(V), false); }
+  MapView(const Map& map, UncheckedView) noexcept : map_(&map) {}
 
   const Map& map() const noexcept { return *map_; }
 
@@ -127,6 +133,7 @@ class PerCpuMapView {
 
  public:
   explicit PerCpuMapView(const Map& map) : map_(&map) { detail::check_view_sizes(map, sizeof(K), sizeof(V), true); }
+  PerCpuMapView(const Map& map, UncheckedView) noexcept : map_(&map) {}
 
   const Map& map() const noexcept { return *map_; }
   std::size_t cpus() const { return possible_cpus(); }

@@ -63,6 +63,12 @@ class Object {
   // was not loaded (autoload off).
   Program& program(std::string_view name);
   Map& map(std::string_view name);
+  // The handles load() fills, valid from open() for the Object's lifetime (moves included):
+  // empty until load() (and for programs not loaded), so an operation on them before then fails
+  // with EBADF. Generated skeletons bind their `maps` and `progs` members to these. Throw
+  // corebpf::Error (ENOENT) for an unknown name.
+  Program& program_handle(std::string_view name);
+  Map& map_handle(std::string_view name);
   // Registers a struct_ops map (SEC(".struct_ops") / SEC(".struct_ops.link")) with the kernel:
   // a BPF link for a .struct_ops.link map, otherwise the map's element written (which registers
   // it) and deleted again when the Link detaches. Throws corebpf::Error naming the map.

@@ -5,15 +5,68 @@
 // union is laid out by a model of clang's record layout (the SysV rules the BPF target uses); where
 // the natural layout misses the BTF, the planner adds what C needs (aligned members, padding
 // bit-fields, `packed`, an aligned record) and the model verifies the result before it is printed.
+//
+// The same planner writes C++ for skeletons (CxxTypeWriter, dump_cxx.hpp): the dialect changes
+// only the spelling (std:: integers, enums with an underlying type, pointers as std::uint64_t,
+// `__extension__` on what ISO C++ lacks, keyword names escaped, explicit padding members) and adds
+// static_asserts on every record's size and member offsets.
 #include <fmt/format.h>
 #include <algorithm>
+#include <array>
 #include <bit>
 
 #include "btf/c_names.hpp"
+#include "btf/dump_cxx.hpp"
 #include "corebpf/btf_dump.hpp"
 #include "util/error_format.hpp"
 
 namespace corebpf::btf {
+
+namespace detail {
+
+bool is_cxx_keyword(std::string_view name) {
+  static constexpr std::array<std::string_view, 97> kKeywords = {
+      "alignas",     "alignof",   "and",        "and_eq",    "asm",      "auto",         "bitand",
+      "bitor",       "bool",      "break",      "case",      "catch",    "char",         "char8_t",
+      "char16_t",    "char32_t",  "class",      "compl",     "concept",  "const",        "consteval",
+      "constexpr",   "constinit", "const_cast", "continue",  "co_await", "co_return",    "co_yield",
+      "decltype",    "default",   "delete",     "do",        "double",   "dynamic_cast", "else",
+      "enum",        "explicit",  "export",     "extern",    "false",    "float",        "for",
+      "friend",      "goto",      "if",         "inline",    "int",      "long",         "mutable",
+      "namespace",   "new",       "noexcept",   "not",       "not_eq",   "nullptr",      "operator",
+      "or",          "or_eq",     "private",    "protected", "public",   "register",     "reinterpret_cast",
+      "requires",    "return",    "short",      "signed",    "sizeof",   "static",       "static_assert",
+      "static_cast", "struct",    "switch",     "template",  "this",     "thread_local", "throw",
+      "true",        "try",       "typedef",    "typeid",    "typename", "union",        "unsigned",
+      "using",       "virtual",   "void",       "volatile",  "wchar_t",  "while",        "xor",
+      "xor_eq",      "final",     "override",   "import",    "module",   "offsetof"};
+  return std::find(kKeywords.begin(), kKeywords.end(), name) != kKeywords.end();
+}
+
+std::string_view cxx_int_spelling(std::uint32_t size, bool is_signed) {
+  switch (size) {
+    case 1:
+      return is_signed ? "std::int8_t" : "std::uint8_t";
+    case 2:
+      return is_signed ? "std::int16_t" : "std::uint16_t";
+    case 4:
+      return is_signed ? "std::int32_t" : "std::uint32_t";
+    case 8:
+      return is_signed ? "std::int64_t" : "std::uint64_t";
+    case 16:
+      return is_signed ? "__int128" : "unsigned __int128";
+    default:
+      return {};
+  }
+}
+
+std::string cxx_identifier(std::string_view name) {
+  std::string out(name);
+  if (is_cxx_keyword(name)) out += '_';
+  return out;
+}
+
+}  // namespace detail
 
 namespace {
 
@@ -96,10 +149,14 @@ std::uint64_t alignment_reaching(std::uint64_t from, std::uint64_t to, std::uint
   return 0;
 }
 
+}  // namespace
+
+namespace detail {
+
 class CDumper {
  public:
-  CDumper(const Btf& btf, const Sink& sink, const CDumpOptions& options)
-      : btf_(btf), type_(btf), names_(btf), sink_(sink), options_(options) {
+  CDumper(const Btf& btf, const Sink& sink, const CDumpOptions& options, bool cxx = false)
+      : btf_(btf), type_(btf), names_(btf), sink_(sink), options_(options), cxx_(cxx) {
     const auto count = btf.type_count();
     state_.assign(count, 0);
     align_log2_.assign(count, 0);
@@ -109,6 +166,25 @@ class CDumper {
   }
 
   void run();
+
+  // ---- the C++ dialect (CxxTypeWriter) ----
+  void cxx_define(TypeId id) {
+    require(id, true, 0);
+    print_declarations();
+    maybe_flush();
+  }
+  std::string cxx_declaration(TypeId type, std::string_view name) {
+    flush();
+    append_declaration(type, name, 0, 0, 0);
+    std::string text(out_.data(), out_.size());
+    out_.clear();
+    return text;
+  }
+  bool cxx_needs_extension(TypeId type) { return needs_extension(type, 0); }
+  void cxx_flush() {
+    print_declarations();
+    flush();
+  }
 
  private:
   // ---- errors ----
@@ -210,7 +286,20 @@ class CDumper {
   void append_padding(std::uint64_t from, std::uint64_t bits, int indent);
   void append_type_tag(TypeId tag);
   void append_pointer_qualifiers(const Qualifiers& q);
-  void append_tag_name(TypeId id) { names_.append_name(out_, id); }
+  void append_tag_name(TypeId id) {
+    names_.append_name(out_, id);
+    if (cxx_ && names_.suffix(id) == 0 && is_cxx_keyword(names_.name(id))) put('_');
+  }
+
+  // ---- C++ dialect ----
+  std::string_view cxx_base_spelling(TypeId id) const;
+  bool needs_extension(TypeId type, int depth) const;
+  void append_record_asserts(TypeId id, std::string_view spelled);
+  void append_member_asserts(const Type& t, std::string_view spelled, std::uint64_t base_bits, int depth);
+  void append_member_name(std::string_view name) {
+    put(name);
+    if (cxx_ && is_cxx_keyword(name)) put('_');
+  }
 
   const Btf& btf_;
   detail::TypeAt type_;
@@ -226,7 +315,17 @@ class CDumper {
   std::uint64_t inline_budget_ = 0;
   std::uint64_t padding_arrays_ = 0;  // numbers the byte arrays that pad long gaps
   bool has_type_tags_ = false;
+  bool cxx_ = false;
 };
+
+}  // namespace detail
+
+namespace {
+using detail::CDumper;
+using detail::is_cxx_keyword;
+}  // namespace
+
+namespace detail {
 
 // ---- analysis ----
 
@@ -313,10 +412,18 @@ CDumper::Measure CDumper::measure(TypeId id, int depth) {
     std::uint32_t align;
     switch (t.kind()) {
       case Kind::Int:
-        base_spelling(t.id());
+        if (cxx_)
+          cxx_base_spelling(t.id());
+        else
+          base_spelling(t.id());
         align = std::min<std::uint32_t>(std::bit_floor(std::max<std::uint32_t>(size, 1)), 16);
         break;
       case Kind::Float: {
+        if (cxx_) {
+          cxx_base_spelling(t.id());
+          align = static_cast<std::uint32_t>(size);
+          break;
+        }
         const auto& s = base_spelling(t.id());
         align = !s.needs_typedef                      ? size
                 : s.typedef_target == "unsigned int"  ? 4
@@ -611,13 +718,19 @@ void CDumper::require(TypeId id, bool complete, int depth) {
   const Type t = type_(id);
   switch (t.kind()) {
     case Kind::Int:
-      base_spelling(id);
+      if (cxx_)
+        cxx_base_spelling(id);
+      else
+        base_spelling(id);
       return;
     case Kind::Float:
-      if (base_spelling(id).needs_typedef) define_float_typedef(id);
+      if (cxx_)
+        cxx_base_spelling(id);
+      else if (base_spelling(id).needs_typedef)
+        define_float_typedef(id);
       return;
     case Kind::Ptr:
-      require(t.type(), false, depth + 1);
+      if (!cxx_) require(t.type(), false, depth + 1);  // C++: a kernel pointer is a std::uint64_t
       return;
     case Kind::Array:
       require(t.array().element_type, true, depth + 1);
@@ -662,6 +775,7 @@ void CDumper::require(TypeId id, bool complete, int depth) {
       return;
     }
     case Kind::FuncProto:
+      if (cxx_) fail(id, "a function type is used by value; a skeleton cannot declare it");
       require(t.type(), false, depth + 1);
       for (auto p : t.params())
         if (p.type() != 0) require(p.type(), false, depth + 1);
@@ -688,7 +802,16 @@ void CDumper::define_record(TypeId id, int depth) {
   for (auto m : t.members()) require(m.type(), true, depth + 1);
   print_declarations(id);
   append_record(t, 0, depth);
-  put(";\n\n");
+  put(";\n");
+  if (cxx_) {
+    fmt::memory_buffer spelled;
+    const std::string_view keyword = t.kind() == Kind::Struct ? "struct " : "union ";
+    spelled.append(keyword.data(), keyword.data() + keyword.size());
+    names_.append_name(spelled, id);
+    if (names_.suffix(id) == 0 && is_cxx_keyword(names_.name(id))) spelled.push_back('_');
+    append_record_asserts(id, std::string_view(spelled.data(), spelled.size()));
+  }
+  put('\n');
   state_[id] = static_cast<std::uint8_t>((state_[id] | kDefined | kDeclared) & ~kInProgress);
 }
 
@@ -700,17 +823,52 @@ void CDumper::define_typedef(TypeId id, int depth) {
   state_[id] |= kInProgress;
   require(t.type(), false, depth + 1);
   print_declarations();
+  if (cxx_ && needs_extension(t.type(), depth)) put("__extension__ ");
   put("typedef ");
-  append_declaration(t.type(), names_.name(id), names_.suffix(id), 0, depth);
-  put(";\n\n");
+  std::string escaped;
+  std::string_view name = names_.name(id);
+  if (cxx_ && names_.suffix(id) == 0 && is_cxx_keyword(name)) {
+    escaped = detail::cxx_identifier(name);
+    name = escaped;
+  }
+  append_declaration(t.type(), name, names_.suffix(id), 0, depth);
+  put(";\n");
+  if (cxx_) {
+    const Type target = resolve(id);
+    fmt::memory_buffer spelled;
+    spelled.append(name.data(), name.data() + name.size());
+    if (const auto n = names_.suffix(id); n != 0) fmt::format_to(std::back_inserter(spelled), "___{}", n);
+    const std::string_view text(spelled.data(), spelled.size());
+    if (target.is_struct_or_union() && target.name_offset() == 0) {
+      append_record_asserts(target.id(), text);
+    } else if (target.kind() != Kind::FuncProto && target.kind() != Kind::Unknown &&
+               !(target.is_enum() && type_(names_.definition_of(target.id())).vlen() == 0) &&
+               target.kind() != Kind::Fwd) {
+      put("static_assert(sizeof(");
+      put(text);
+      put(") == ");
+      put_uint(measure(id, depth + 1).size);
+      put(");\n");
+    }
+  }
+  put('\n');
   state_[id] = static_cast<std::uint8_t>((state_[id] | kDefined | kDeclared) & ~kInProgress);
 }
 
 void CDumper::define_enum(TypeId id) {
   if ((state_[id] & kDefined) != 0) return;
   print_declarations();
-  append_enum_body(type_(id), 0);
-  put(";\n\n");
+  const Type t = type_(id);
+  append_enum_body(t, 0);
+  put(";\n");
+  if (cxx_ && t.name_offset() != 0) {
+    put("static_assert(sizeof(enum ");
+    append_tag_name(id);
+    put(") == ");
+    put_uint(t.size());
+    put(");\n");
+  }
+  put('\n');
   state_[id] |= kDefined | kDeclared;
 }
 
@@ -746,6 +904,11 @@ void CDumper::print_declarations(TypeId defining) {
     else
       put("struct ");
     append_tag_name(id);
+    if (cxx_ && t.is_enum()) {
+      // An opaque enum declaration needs its underlying type in C++.
+      put(" : ");
+      put(detail::cxx_int_spelling(t.size() == 0 ? 4 : enum_size(t), t.kind_flag()));
+    }
     put(";\n\n");
   }
   pending_declarations_.clear();
@@ -882,7 +1045,10 @@ void CDumper::append_declaration(TypeId type, std::string_view name, std::uint32
     if (steps > kMaxDepth) fail(type, "modifier chain is cyclic or too long");
     const Type t = type_(current);
     const Kind kind = t.kind();
-    if (kind == Kind::Const) {
+    if (cxx_ && kind == Kind::Ptr) break;  // a kernel pointer: std::uint64_t
+    if (cxx_ && (t.is_modifier() || kind == Kind::TypeTag)) {
+      // Skeleton types are plain trivially copyable data: no const or volatile members.
+    } else if (kind == Kind::Const) {
       pending.quals |= kConst;
     } else if (kind == Kind::Volatile) {
       pending.quals |= kVolatile;
@@ -984,7 +1150,11 @@ void CDumper::append_base(TypeId id, const Qualifiers& quals, int indent, int de
       break;
     case Kind::Int:
     case Kind::Float:
-      put(base_spelling(id).text);
+      put(cxx_ ? cxx_base_spelling(id) : base_spelling(id).text);
+      break;
+    case Kind::Ptr:
+      if (!cxx_) fail(id, "this kind is not a C type");
+      put("std::uint64_t");
       break;
     case Kind::Struct:
     case Kind::Union:
@@ -1007,7 +1177,7 @@ void CDumper::append_base(TypeId id, const Qualifiers& quals, int indent, int de
         append_enum_body(d, indent);
       } else {
         bool is_signed = d.kind_flag();
-        put(detail::c_int_spelling(enum_size(d), is_signed));
+        put(cxx_ ? detail::cxx_int_spelling(enum_size(d), is_signed) : detail::c_int_spelling(enum_size(d), is_signed));
       }
       break;
     }
@@ -1059,18 +1229,50 @@ void CDumper::append_record(const Type& t, int indent, int depth) {
   }
   put("{\n");
   std::uint32_t index = 0;
+  const bool is_union = t.kind() == Kind::Union;
+  std::uint64_t end_bits = 0;  // C++: where the members so far end, for explicit padding
+  std::uint32_t explicit_pads = 0;
+  auto explicit_padding = [&](std::uint64_t to_bytes) {
+    const std::uint64_t from_bytes = (end_bits + 7) / 8;
+    if (to_bytes <= from_bytes) return;
+    tabs(indent + 1);
+    put("std::uint8_t _pad");
+    put_uint(explicit_pads++);
+    put('[');
+    put_uint(to_bytes - from_bytes);
+    put("];\n");
+  };
   for (auto m : t.members()) {
     const Field& f = fields[index];
     if (f.pad_bits != 0) append_padding(f.pad_from, f.pad_bits, indent + 1);
+    // C++ names the gaps the C layout leaves implicit, so every byte of a value is a member.
+    if (cxx_ && !is_union && f.pad_bits == 0 && f.width == 0 && !plan.packed) explicit_padding(f.offset / 8);
     tabs(indent + 1);
     std::string_view name = m.name();
     std::string synthetic;
-    if (name.empty() && f.width == 0 && !is_anonymous_record(skip_modifiers(m.type()).id())) {
+    const bool anonymous_record = is_anonymous_record(skip_modifiers(m.type()).id());
+    if (name.empty() && f.width == 0 && !anonymous_record) {
       // C has no unnamed member of a named type; a made-up name keeps the layout.
       synthetic = fmt::format("__unnamed_{}", index);
       name = synthetic;
+    } else if (cxx_ && is_cxx_keyword(name)) {
+      synthetic = detail::cxx_identifier(name);
+      name = synthetic;
     }
-    append_declaration(m.type(), name, 0, indent + 1, depth + 1);
+    if (cxx_ && f.width != 0) {
+      // A bit-field of an enum type is declared with the enum's integer type (C++ compilers
+      // warn about enum bit-fields narrower than the enum's values).
+      const Type r = resolve(m.type());
+      put(r.kind() == Kind::Int ? cxx_base_spelling(r.id()) : detail::cxx_int_spelling(r.size(), r.kind_flag()));
+      if (!name.empty()) {
+        put(' ');
+        put(name);
+      }
+    } else {
+      if (cxx_ && ((f.width == 0 && anonymous_record) || needs_extension(m.type(), depth + 1))) put("__extension__ ");
+      append_declaration(m.type(), name, 0, indent + 1, depth + 1);
+    }
+    if (cxx_) end_bits = std::max(end_bits, f.offset + (f.width != 0 ? f.width : f.size * 8));
     if (f.width != 0) {
       put(name.empty() ? ":" : ": ");
       put_uint(f.width);
@@ -1084,6 +1286,9 @@ void CDumper::append_record(const Type& t, int indent, int depth) {
     put(";\n");
     ++index;
   }
+  // (Not after a zero-length array: ISO C++ compilers want it last.)
+  if (cxx_ && !is_union && plan.tail_bits == 0 && !plan.packed && !(index != 0 && fields[index - 1].size == 0))
+    explicit_padding(t.size());
   if (plan.tail_bits != 0) {
     if (t.kind() == Kind::Union && plan.tail_bits > kMaxBitfieldPadding) {
       append_padding(0, plan.tail_bits, indent + 1);  // one array member
@@ -1149,6 +1354,46 @@ void CDumper::append_enum_body(const Type& t, int indent) {
     append_tag_name(t.id());
     put(' ');
   }
+  if (cxx_) {
+    // C++: the BTF size is the underlying type; each value is written as that type holds it.
+    bool is_signed = t.kind_flag();
+    for (std::uint32_t i = 0; i < t.vlen() && !is_signed; ++i) {
+      const auto value = detail::c_enum_value(t, t.enumerators()[i]);
+      is_signed = value.is_signed && value.signed_value < 0;
+    }
+    const std::uint32_t size = enum_size(t);
+    put(": ");
+    put(detail::cxx_int_spelling(size, is_signed));
+    put(" {\n");
+    const auto enumerators = t.enumerators();
+    for (std::uint32_t i = 0; i < enumerators.size(); ++i) {
+      const auto e = enumerators[i];
+      tabs(indent + 1);
+      const auto before = out_.size();
+      names_.append_enumerator(out_, t.id(), i, e.name());
+      if (is_cxx_keyword(std::string_view(out_.data() + before, out_.size() - before))) put('_');
+      put(" = ");
+      const auto value = detail::c_enum_value(t, e);
+      const unsigned shift = 64 - 8 * size;
+      std::uint64_t bits = value.unsigned_value;
+      if (size < 8) bits &= ~std::uint64_t{0} >> shift;
+      if (is_signed) {
+        // The bit pattern read back as the signed type of `size` bytes.
+        std::int64_t v = static_cast<std::int64_t>(bits << shift) >> shift;
+        if (v == INT64_MIN)
+          put("(-9223372036854775807LL - 1)");
+        else
+          put_int(v);
+      } else {
+        put_uint(bits);
+        if (bits > static_cast<std::uint64_t>(INT64_MAX)) put("ULL");
+      }
+      put(",\n");
+    }
+    tabs(indent);
+    put('}');
+    return;
+  }
   put("{\n");
   const auto enumerators = t.enumerators();
   bool needs_wide = false;
@@ -1193,7 +1438,91 @@ void CDumper::append_enum_body(const Type& t, int indent) {
   }
 }
 
-}  // namespace
+// ---- C++ dialect ----
+
+std::string_view CDumper::cxx_base_spelling(TypeId id) const {
+  const Type t = type_(id);
+  const std::uint32_t size = t.size();
+  if (t.kind() == Kind::Float) {
+    if (size == 4) return "float";
+    if (size == 8) return "double";
+    if (size == 16) return "long double";
+    fail(id, "no C++ floating type has this size");
+  }
+  const auto info = t.int_info();
+  if ((info.encoding & kIntBool) != 0 && size == 1) return "bool";
+  if (size == 1 && ((info.encoding & kIntChar) != 0 || t.name() == "char")) return "char";
+  const auto text = cxx_int_spelling(size, (info.encoding & kIntSigned) != 0);
+  if (text.empty()) fail(id, "no C++ integer type has this size");
+  return text;
+}
+
+// ISO C++ has no zero-length arrays and no __int128: a declaration with either is prefixed with
+// `__extension__`, which g++ and clang++ accept silently under -Wpedantic.
+bool CDumper::needs_extension(TypeId type, int depth) const {
+  TypeId current = type;
+  for (int steps = 0; steps < kMaxDepth; ++steps) {
+    const Type t = type_(current);
+    if (t.is_modifier() || t.kind() == Kind::TypeTag) {
+      current = t.type();
+    } else if (t.kind() == Kind::Array) {
+      if (t.array().count == 0) return true;
+      current = t.array().element_type;
+    } else {
+      return t.kind() == Kind::Int && t.size() == 16;
+    }
+  }
+  check_depth(type, depth + kMaxDepth + 1);
+  return false;
+}
+
+void CDumper::append_record_asserts(TypeId id, std::string_view spelled) {
+  const Type t = type_(id);
+  put("static_assert(sizeof(");
+  put(spelled);
+  put(") == ");
+  put_uint(t.size());
+  put(");\n");
+  append_member_asserts(t, spelled, 0, 0);
+}
+
+// offsetof of every named member that is not a bit-field, through anonymous members.
+void CDumper::append_member_asserts(const Type& t, std::string_view spelled, std::uint64_t base_bits, int depth) {
+  check_depth(t.id(), depth);
+  for (auto m : t.members()) {
+    if (m.bitfield_size() != 0) continue;
+    const Type resolved = resolve(m.type());
+    if (resolved.kind() == Kind::Int) {
+      const auto info = resolved.int_info();
+      if (info.bits != resolved.size() * 8 || info.bit_offset != 0) continue;  // an old-style bit-field
+    }
+    const std::uint64_t bits = base_bits + m.bit_offset();
+    if (m.name().empty()) {
+      const Type inner = skip_modifiers(m.type());
+      if (is_anonymous_record(inner.id())) append_member_asserts(inner, spelled, bits, depth + 1);
+      continue;
+    }
+    put("static_assert(offsetof(");
+    put(spelled);
+    put(", ");
+    append_member_name(m.name());
+    put(") == ");
+    put_uint(bits / 8);
+    put(");\n");
+  }
+}
+
+}  // namespace detail
+
+CxxTypeWriter::CxxTypeWriter(const Btf& btf, const Sink& sink)
+    : dumper_(std::make_unique<detail::CDumper>(btf, sink, options_, true)) {}
+CxxTypeWriter::~CxxTypeWriter() = default;
+void CxxTypeWriter::define(TypeId id) { dumper_->cxx_define(id); }
+std::string CxxTypeWriter::declaration(TypeId type, std::string_view name) {
+  return dumper_->cxx_declaration(type, name);
+}
+bool CxxTypeWriter::needs_extension(TypeId type) { return dumper_->cxx_needs_extension(type); }
+void CxxTypeWriter::flush() { dumper_->cxx_flush(); }
 
 void dump_c(const Btf& btf, const Sink& sink, const CDumpOptions& options) {
   CDumper dumper(btf, sink, options);

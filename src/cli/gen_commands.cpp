@@ -1,5 +1,6 @@
 // `corebpf gen ...`: generated artifacts. `gen min_core_btf INPUT OUTPUT OBJ...` writes the part of
-// a kernel's BTF that the objects' CO-RE relocations need (what BTFHub ships per kernel).
+// a kernel's BTF that the objects' CO-RE relocations need (what BTFHub ships per kernel);
+// `gen skeleton OBJ [name NAME] [type TYPE]...` writes an object's C++ skeleton header to stdout.
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -12,7 +13,9 @@
 #include "corebpf/fd.hpp"
 #include "corebpf/min_core_btf.hpp"
 #include "corebpf/object_spec.hpp"
+#include "corebpf/skeleton_gen.hpp"
 #include "util/error_format.hpp"
+#include "util/file_bytes.hpp"
 #include "util/json_writer.hpp"
 #include "util/log_format.hpp"
 
@@ -63,8 +66,27 @@ void run_min_core_btf(Context& context, Arguments& args) {
   }
 }
 
+void run_skeleton(Context& context, Arguments& args) {
+  const std::string path(args.take("object file path"));
+  SkeletonOptions options;
+  static constexpr std::string_view kKeywords[] = {"name", "type"};
+  while (!args.empty()) {
+    const auto keyword = args.take_keyword(kKeywords, "skeleton keyword");
+    if (keyword == "name")
+      options.name = std::string(args.take("skeleton name"));
+    else
+      options.types.emplace_back(args.take("type name"));
+  }
+  const auto file = util::FileBytes::open(path);
+  // The whole header is made before any of it is written, so an error leaves no partial output.
+  std::string header;
+  generate_skeleton(file.bytes(), path, options, [&](std::string_view chunk) { header.append(chunk); });
+  context.out.write(header);
+}
+
 constexpr Verb kGenVerbs[] = {
     {"min_core_btf", run_min_core_btf, "min_core_btf INPUT OUTPUT OBJECT [OBJECT...]"},
+    {"skeleton", run_skeleton, "skeleton OBJECT [name NAME] [type TYPE]..."},
 };
 
 constexpr Object kGenObject = {
@@ -72,7 +94,10 @@ constexpr Object kGenObject = {
     kGenVerbs,
     "       INPUT  := a kernel's BTF: raw, vmlinux, or an ELF with .BTF\n"
     "       OUTPUT := where the minimal raw BTF is written (the input's byte order)\n"
-    "       OBJECT := a BPF object file (clang -g -target bpf) whose CO-RE relocations the output serves\n",
+    "       OBJECT := a BPF object file (clang -g -target bpf) whose CO-RE relocations the output serves,\n"
+    "                 or (skeleton) that the C++ header embeds\n"
+    "       NAME   := the skeleton's C++ namespace (default: the object's file name up to its first '.')\n"
+    "       TYPE   := a struct, union, enum or typedef of the object's BTF to generate as well\n",
 };
 
 }  // namespace

@@ -131,7 +131,8 @@ struct Object::State {
   ObjectSpec spec;
   ObjectOptions options;
   bool loaded = false;
-  // Parallel to spec.maps() / spec.programs() once loaded (empty handles for programs not loaded).
+  // Parallel to spec.maps() / spec.programs() from open(): empty handles that load() fills in
+  // place, so references taken before load (skeletons bind theirs at open) stay valid.
   std::vector<Map> maps;
   std::vector<Program> programs;
   std::vector<std::string> logs;
@@ -140,14 +141,17 @@ struct Object::State {
   // Pins this load made, removed again if the load fails.
   std::vector<std::string> new_pins;
 
-  State(ObjectSpec s, ObjectOptions o) : spec(std::move(s)), options(std::move(o)) {}
+  State(ObjectSpec s, ObjectOptions o) : spec(std::move(s)), options(std::move(o)) {
+    maps.resize(spec.maps().size());
+    programs.resize(spec.programs().size());
+  }
 
   std::string what() const { return fmt::format("object '{}'", spec.name()); }
 
   void release() noexcept {
     regions.clear();
-    programs.clear();
-    maps.clear();
+    for (auto& program : programs) program = Program();
+    for (auto& map : maps) map = Map();
     logs.clear();
     btf_fd.reset();
     struct_ops.clear();
@@ -296,20 +300,20 @@ struct Object::State {
   }
 
   void create_maps() {
-    maps.reserve(spec.maps().size());
-    for (const MapSpec& spec_map : spec.maps()) {
+    for (std::size_t index = 0; index < maps.size(); ++index) {
+      const MapSpec& spec_map = spec.maps()[index];
       const auto pin = pin_path(spec_map);
       if (pin && std::filesystem::exists(*pin)) {
         Map pinned = Map::open_pinned(*pin);
         check_pinned(spec_map, pinned, *pin);
         util::log(LogLevel::debug, "{}: map '{}' reuses the map pinned at {} (id {})", what(), spec_map.name(), *pin,
                   pinned.info().id);
-        maps.push_back(std::move(pinned));
+        maps[index] = std::move(pinned);
         continue;
       }
-      maps.push_back(create_map(spec_map));
+      maps[index] = create_map(spec_map);
       if (pin) {
-        maps.back().pin(*pin);
+        maps[index].pin(*pin);
         new_pins.push_back(*pin);
       }
     }
@@ -777,6 +781,24 @@ Program& Object::program(std::string_view name) {
     return state.programs[index];
   }
   util::fail(std::errc::no_such_file_or_directory, "{}: no program '{}'", state.what(), name);
+}
+
+Program& Object::program_handle(std::string_view name) {
+  State& state = *state_;
+  const auto programs = state.spec.programs();
+  for (std::size_t index = 0; index < programs.size(); ++index) {
+    if (programs[index].name() == name) return state.programs[index];
+  }
+  util::fail(std::errc::no_such_file_or_directory, "{}: no program '{}'", state.what(), name);
+}
+
+Map& Object::map_handle(std::string_view name) {
+  State& state = *state_;
+  const auto maps = state.spec.maps();
+  for (std::size_t index = 0; index < maps.size(); ++index) {
+    if (maps[index].name() == name) return state.maps[index];
+  }
+  util::fail(std::errc::no_such_file_or_directory, "{}: no map '{}'", state.what(), name);
 }
 
 Map& Object::map(std::string_view name) {

@@ -29,6 +29,8 @@
 #include <utility>
 #include <vector>
 
+#include "attach_tracing.skel.hpp"
+#include "attach_tracing_trampoline.skel.hpp"
 #include "corebpf/error.hpp"
 #include "corebpf/features.hpp"
 #include "corebpf/map_view.hpp"
@@ -44,49 +46,9 @@ const std::string core_task_object = COREBPF_BPF_OBJECT_DIR "/core_task.bpf.o";
 const std::string freplace_target_object = COREBPF_BPF_OBJECT_DIR "/attach_tracing_freplace_target.bpf.o";
 const std::string freplace_object = COREBPF_BPF_OBJECT_DIR "/attach_tracing_freplace.bpf.o";
 
-// Mirrors of the objects' state structs (tests/bpf/attach_tracing*.bpf.c).
-struct TracingState {
-  int target_tgid;
-  int exec_pid;
-  int exec_parent;
-  char exec_comm[16];
-  char exec_path[64];
-  long watch_fd;
-  long write_fd;
-  long write_count;
-  unsigned int write_hits;
-  unsigned short connect_port;
-  long connect_fd;
-  long connect_len;
-  unsigned int tp_getppid_hits;
-  unsigned long long tp_cookie;
-  unsigned int raw_getppid_hits;
-  unsigned long long raw_cookie;
-  unsigned int btf_getppid_hits;
-  unsigned long long btf_cookie;
-  unsigned long long perf_samples;
-  unsigned int kprobe_hits;
-  unsigned long long kprobe_cookie;
-  unsigned int kretprobe_hits;
-  long kretprobe_ret;
-  unsigned int ksyscall_hits;
-  unsigned int multi_hits;
-  unsigned long long multi_cookie;
-  unsigned int session_hits;
-};
-
-struct TrampolineState {
-  int target_tgid;
-  unsigned int fentry_hits;
-  char fentry_path[64];
-  unsigned long long fentry_cookie;
-  unsigned int fexit_hits;
-  long fexit_ret;
-  int fake_ret;
-  unsigned int fmod_ret_hits;
-  unsigned int lsm_hits;
-  int deny_open;
-};
+// The objects' state structs (tests/bpf/attach_tracing*.bpf.c), from their skeletons.
+using TracingState = attach_tracing::types::tracing_state;
+using TrampolineState = attach_tracing_trampoline::types::trampoline_state;
 
 using kernel::Feature;
 using test::unsupported;
