@@ -12,6 +12,8 @@
 #include <string_view>
 #include <vector>
 
+#include "corebpf/btf.hpp"
+
 namespace corebpf::btf {
 
 struct ArchiveEntry {
@@ -32,9 +34,15 @@ std::vector<ArchiveEntry> scan_btf_archive(const std::string& directory);
 std::string release_of_btf_file(const std::string& path);
 
 // An archive held in memory (what a generated skeleton embeds): raw BTF (possibly xz/gzip/zstd
-// compressed) by release.
+// compressed) by release. The bytes are borrowed: they must outlive the archive's use.
 struct MemoryArchive {
   std::map<std::string, std::span<const std::byte>, std::less<>> kernels;
 };
+
+// The BTF of kernel `release` from an archive directory (scan_btf_archive) or a memory archive.
+// Throws corebpf::Error (ENOENT) in one line naming the release and the releases the archive
+// has: "no BTF for kernel 6.18.0-1 in BTF archive /opt/btf (it has 6.1.0-57-cloud-amd64, ...)".
+Btf btf_from_archive(const std::string& directory, std::string_view release);
+Btf btf_from_archive(const MemoryArchive& archive, std::string_view release);
 
 }  // namespace corebpf::btf

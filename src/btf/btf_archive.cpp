@@ -56,6 +56,35 @@ std::string release_of_btf_file(const std::string& path) {
   return stem;
 }
 
+namespace {
+
+[[noreturn]] void no_release(std::string_view where, std::string_view release, const std::vector<std::string>& have) {
+  std::string list;
+  for (const auto& r : have) list += (list.empty() ? "" : ", ") + r;
+  util::fail(std::errc::no_such_file_or_directory, "no BTF for kernel {} in {} ({})", release, where,
+             have.empty() ? std::string("it is empty") : "it has " + list);
+}
+
+}  // namespace
+
+Btf btf_from_archive(const std::string& directory, std::string_view release) {
+  const auto entries = scan_btf_archive(directory);
+  std::vector<std::string> have;
+  for (const auto& e : entries) {
+    if (e.release == release) return Btf::load(e.path);
+    have.push_back(e.release);
+  }
+  no_release("BTF archive " + directory, release, have);
+}
+
+Btf btf_from_archive(const MemoryArchive& archive, std::string_view release) {
+  if (const auto it = archive.kernels.find(release); it != archive.kernels.end())
+    return Btf::from_bytes(it->second, {}, "embedded BTF archive: " + it->first);
+  std::vector<std::string> have;
+  for (const auto& [name, bytes] : archive.kernels) have.push_back(name);
+  no_release("the embedded BTF archive", release, have);
+}
+
 std::vector<ArchiveEntry> scan_btf_archive(const std::string& directory) {
   std::error_code ec;
   if (!fs::is_directory(directory, ec))
