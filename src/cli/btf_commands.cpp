@@ -380,7 +380,7 @@ constexpr Verb kBtfVerbs[] = {
     {"show", run_list, ""},
     {"list", run_list, "{ show | list } [id BTF_ID]"},
     {"dump", run_dump, "dump BTF_SRC [base FILE] [format FORMAT] [root TYPE]..."},
-    {"diff", run_diff, "diff FILE FILE [root TYPE]... [object OBJ]..."},
+    {"diff", run_diff, "diff FILE FILE [root TYPE]... [object OBJ]...", 2},
     {"extract", run_extract, "extract SRC... [output DIR] [btfhub DISTRO VERSION] [modules] [xz]"},
 };
 

@@ -105,15 +105,16 @@ void run_min_core_btf(Context& context, Arguments& args) {
 }
 
 constexpr Verb kGenVerbs[] = {
-    {"min_core_btf", run_min_core_btf, "min_core_btf { INPUT OUTPUT | DIR_IN DIR_OUT } OBJECT [OBJECT...]"},
+    {"min_core_btf", run_min_core_btf, "min_core_btf INPUT OUTPUT OBJECT [OBJECT...]"},
 };
 
 constexpr Object kGenObject = {
     "gen",
     kGenVerbs,
     "       INPUT  := a kernel's BTF: raw, vmlinux, or an ELF with .BTF\n"
-    "       DIR_IN := a BTF archive (BTFHub's <distro>/<version>/<arch>/<release>.btf, btf extract's output,\n"
-    "                 <dir>/vmlinux.btf + <dir>/version): one minimal BTF per kernel, same place in DIR_OUT\n"
+    "       INPUT OUTPUT may be DIR_IN DIR_OUT: DIR_IN a BTF archive (BTFHub's\n"
+    "                 <distro>/<version>/<arch>/<release>.btf, btf extract's output, <dir>/vmlinux.btf\n"
+    "                 with <dir>/version); one minimal BTF per kernel at the same place in DIR_OUT\n"
     "       OUTPUT := where the minimal raw BTF is written (the input's byte order)\n"
     "       OBJECT := a BPF object file (clang -g -target bpf) whose CO-RE relocations the output serves\n",
 };

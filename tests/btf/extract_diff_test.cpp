@@ -23,12 +23,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::string kernel_dir(const std::string& series) {
-  for (const std::string& dir : {std::string(COREBPF_BUILD_DIR) + "/kernels/" + series, "/work/kernels/" + series})
-    if (fs::exists(dir + "/vmlinux.btf")) return dir;
-  return {};
-}
-
 std::vector<std::byte> read(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   std::vector<char> chars((std::istreambuf_iterator<char>(in)), {});
@@ -44,8 +38,8 @@ std::string first_line(const std::string& path) {
   return line;
 }
 
-#define REQUIRE_KERNEL(dir, series)           \
-  const std::string dir = kernel_dir(series); \
+#define REQUIRE_KERNEL(dir, series)                          \
+  const std::string dir = test::kernel_dir(series).string(); \
   if (dir.empty()) COREBPF_SKIP_OR_FAIL("no " series " kernel BTF: run scripts/fetch-kernels")
 
 TEST(BtfExtract, VmlinuzGivesTheKernelsBtfAndRelease) {

@@ -125,9 +125,8 @@ TEST(CoreCheckWalk, LoopsTerminateAndCalleesAreWalked) {
 // ---- The corpus against Debian's kernels (BTF files from scripts/fetch-kernels). ----
 
 std::string kernel_btf(const std::string& series) {
-  for (const std::string& dir : {std::string(COREBPF_BUILD_DIR) + "/kernels/" + series, "/work/kernels/" + series})
-    if (std::filesystem::exists(dir + "/vmlinux.btf")) return dir + "/vmlinux.btf";
-  return {};
+  const auto dir = test::kernel_dir(series);
+  return dir.empty() ? std::string() : (dir / "vmlinux.btf").string();
 }
 
 // verdicts[program] for one object on one kernel file.
