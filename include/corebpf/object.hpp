@@ -14,6 +14,7 @@
 #include <string_view>
 #include <type_traits>
 
+#include "corebpf/btf_archive.hpp"
 #include "corebpf/map.hpp"
 #include "corebpf/object_spec.hpp"
 #include "corebpf/program.hpp"
@@ -23,6 +24,13 @@ namespace corebpf {
 struct ObjectOptions {
   // BTF the CO-RE relocations are computed against; empty: the running kernel's.
   std::string target_btf;
+  // For kernels without BTF (no /sys/kernel/btf/vmlinux, or an empty one): an archive of kernels'
+  // BTF by release (a directory, btf/btf_archive.hpp's layouts, or bytes embedded in the program)
+  // from which the loader takes the BTF of `uname -r` for the CO-RE relocations. Ignored when the
+  // kernel has its own BTF or target_btf is set; when no release matches, load() fails naming the
+  // release and the releases the archive has. The directory wins over the embedded archive.
+  std::string btf_archive;
+  btf::MemoryArchive embedded_btf_archive;
   // Directory (on bpffs) for maps declared with pinning by name: an existing pin is reused when
   // it matches the map, otherwise the new map is pinned there. Empty: nothing is pinned.
   std::string pin_root;

@@ -1,15 +1,24 @@
 // `corebpf btf ...`: dump BTF from a file or the kernel, list the kernel's BTF objects.
 #include <algorithm>
+#include <charconv>
+#include <filesystem>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
 #include "cli/commands.hpp"
+#include "cli/output.hpp"
 #include "corebpf/btf.hpp"
+#include "corebpf/btf_diff.hpp"
 #include "corebpf/btf_dump.hpp"
+#include "corebpf/btf_extract.hpp"
+#include "corebpf/core.hpp"
 #include "corebpf/error.hpp"
 #include "corebpf/kernel.hpp"
+#include "corebpf/object_spec.hpp"
+#include "util/decompress.hpp"
 #include "util/json_writer.hpp"
 #include "util/log_format.hpp"
 
@@ -95,6 +104,183 @@ void run_dump(Context& context, Arguments& args) {
       btf::dump_c(btf, context.out.sink(), options);
       break;
     }
+  }
+}
+
+// ---- btf extract ----
+
+void run_extract(Context& context, Arguments& args) {
+  std::vector<std::string> sources;
+  std::string output = ".";
+  std::string btfhub_distro, btfhub_version;
+  bool compress = false;
+  btf::ExtractOptions options;
+  while (!args.empty()) {
+    const std::string_view word = args.take("source");
+    if (word == "output") {
+      output = std::string(args.take("output directory"));
+    } else if (word == "btfhub") {
+      btfhub_distro = std::string(args.take("distribution (debian, ubuntu...)"));
+      btfhub_version = std::string(args.take("distribution version (12...)"));
+    } else if (word == "xz") {
+      compress = true;
+    } else if (word == "modules") {
+      options.modules = true;
+    } else {
+      sources.emplace_back(word);
+    }
+  }
+  if (sources.empty())
+    throw UsageError("btf extract: missing source (a vmlinux, vmlinuz, Image, .ko, .deb or directory)");
+
+  fmt::memory_buffer json_buffer;
+  util::JsonWriter json(json_buffer, context.options.pretty);
+  json.begin_array();
+  for (const auto& source : sources) {
+    for (const auto& extracted : btf::extract_btf(source, options)) {
+      std::filesystem::path dir(output);
+      if (!btfhub_distro.empty())
+        dir = dir / btfhub_distro / btfhub_version / (extracted.arch.empty() ? "unknown" : extracted.arch);
+      std::string file_name = extracted.release + ".btf";
+      if (!extracted.module.empty()) {
+        dir /= extracted.release.empty() ? std::string("modules") : extracted.release;
+        file_name = extracted.module + ".btf";
+      }
+      std::filesystem::create_directories(dir);
+      std::filesystem::path path = dir / file_name;
+      if (compress) {
+        path += ".xz";
+        write_file(path.string(), util::compress_xz(extracted.btf));
+      } else {
+        write_file(path.string(), extracted.btf);
+      }
+      util::log(LogLevel::info, "{}: {} bytes of BTF from {}", path.string(), extracted.btf.size(), extracted.source);
+      if (context.options.json) {
+        json.begin_object();
+        json.member("release", extracted.release);
+        json.member("module", extracted.module);
+        json.member("arch", extracted.arch);
+        json.member("source", extracted.source);
+        json.member("output", path.string());
+        json.member("bytes", extracted.btf.size());
+        json.end_object();
+      } else {
+        context.out.print("{}\t{}\n", path.string(), extracted.source);
+      }
+    }
+  }
+  json.end_array();
+  if (context.options.json) {
+    json_buffer.push_back('\n');
+    context.out.write(std::string_view(json_buffer.data(), json_buffer.size()));
+  }
+}
+
+// ---- btf diff ----
+
+// The types an object's CO-RE relocations touch: each relocation's root type and the structs,
+// unions and enums along its access path, by CO-RE essential name.
+std::vector<std::string> relocated_types(const ObjectSpec& object) {
+  std::set<std::string> names;
+  if (!object.btf()) return {};
+  const btf::Btf& local = *object.btf();
+  const auto add = [&](const btf::Type& t) {
+    if ((t.is_struct_or_union() || t.is_enum()) && !t.name().empty())
+      names.insert(std::string(core::core_essential_name(t.name())));
+  };
+  for (const auto& program : object.programs()) {
+    for (const auto& relo : program.core_relos()) {
+      const auto root = local.try_type(relo.type_id);
+      if (!root) continue;
+      btf::Type t = local.resolve(relo.type_id);
+      add(t);
+      if (!core::is_field_kind(relo.kind)) continue;
+      std::string_view access = local.string_at(relo.access_str_off);
+      bool first = true;
+      while (!access.empty()) {
+        const auto colon = access.find(':');
+        const std::string_view part = access.substr(0, colon);
+        access = colon == std::string_view::npos ? std::string_view() : access.substr(colon + 1);
+        std::uint32_t index = 0;
+        std::from_chars(part.data(), part.data() + part.size(), index);
+        if (first) {  // the first index steps over the pointer, not into the type
+          first = false;
+          continue;
+        }
+        if (t.is_struct_or_union()) {
+          const auto members = t.members();
+          if (index >= members.size()) break;
+          t = local.resolve(members[index].type());
+        } else if (t.kind() == btf::Kind::Array) {
+          t = local.resolve(t.array().element_type);
+        } else {
+          break;
+        }
+        add(t);
+      }
+    }
+  }
+  return {names.begin(), names.end()};
+}
+
+void run_diff(Context& context, Arguments& args) {
+  const std::string path_a(args.take("first BTF (the older kernel)"));
+  const std::string path_b(args.take("second BTF (the newer kernel)"));
+  btf::DiffOptions options;
+  bool limited = false;
+  while (!args.empty()) {
+    static constexpr std::string_view keywords[] = {"root", "object"};
+    const std::string_view keyword = args.take_keyword(keywords, "diff keyword");
+    if (keyword == "root") {
+      options.roots.emplace_back(args.take("type name"));
+    } else {
+      const auto object = ObjectSpec::open(std::string(args.take("object file path")));
+      for (auto& name : relocated_types(object)) options.roots.push_back(std::move(name));
+    }
+    limited = true;
+  }
+  if (limited && options.roots.empty()) {
+    util::log(LogLevel::info, "btf diff: the object has no CO-RE relocations: nothing to compare");
+    if (context.options.json) context.out.write("[]\n");
+    return;
+  }
+  const btf::Btf a = btf::Btf::load(path_a);
+  const btf::Btf b = btf::Btf::load(path_b);
+  const auto changes = btf::diff(a, b, options);
+  if (context.options.json) {
+    fmt::memory_buffer buffer;
+    util::JsonWriter json(buffer, context.options.pretty);
+    json.begin_array();
+    for (const auto& c : changes) {
+      json.begin_object();
+      json.member("type", c.type);
+      json.member("change", btf::change_kind_name(c.kind));
+      json.member("item", c.item);
+      json.member("from", c.from);
+      json.member("to", c.to);
+      json.end_object();
+    }
+    json.end_array();
+    buffer.push_back('\n');
+    context.out.write(std::string_view(buffer.data(), buffer.size()));
+    return;
+  }
+  std::string_view current;
+  for (const auto& c : changes) {
+    if (c.type != current) {
+      context.out.print("{}\n", c.type);
+      current = c.type;
+    }
+    std::string line = fmt::format("  {}", btf::change_kind_name(c.kind));
+    if (!c.item.empty()) line += fmt::format(" {}", c.item);
+    if (!c.from.empty() && !c.to.empty()) {
+      line += fmt::format(": {} -> {}", c.from, c.to);
+    } else if (!c.from.empty()) {
+      line += fmt::format(" (was {})", c.from);
+    } else if (!c.to.empty()) {
+      line += fmt::format(" ({})", c.to);
+    }
+    context.out.print("{}\n", line);
   }
 }
 
@@ -194,6 +380,8 @@ constexpr Verb kBtfVerbs[] = {
     {"show", run_list, ""},
     {"list", run_list, "{ show | list } [id BTF_ID]"},
     {"dump", run_dump, "dump BTF_SRC [base FILE] [format FORMAT] [root TYPE]..."},
+    {"diff", run_diff, "diff FILE FILE [root TYPE]... [object OBJ]...", 2},
+    {"extract", run_extract, "extract SRC... [output DIR] [btfhub DISTRO VERSION] [modules] [xz]"},
 };
 
 constexpr Object kBtfObject = {
@@ -203,7 +391,10 @@ constexpr Object kBtfObject = {
     "       FILE    := raw BTF (/sys/kernel/btf/*), an ELF object, vmlinux or module (.ko, compressed too)\n"
     "       FORMAT  := { raw | c | json }   (raw is the default; -j turns raw into JSON)\n"
     "       base FILE: the base of split BTF (a module's .ko on its vmlinux)\n"
-    "       root TYPE: with format c, emit only TYPE and what it needs (repeatable)\n",
+    "       root TYPE: with format c, emit only TYPE and what it needs (repeatable)\n"
+    "       SRC     := a vmlinux, vmlinuz, arm64 Image, .ko, Debian linux-image .deb, or a directory of them;\n"
+    "                  writes DIR/<release>.btf (btfhub: DIR/DISTRO/VERSION/<arch>/<release>.btf), modules'\n"
+    "                  split BTF as <release>/<module>.btf, .btf.xz with xz\n",
 };
 
 }  // namespace

@@ -4,13 +4,19 @@
 #include <fcntl.h>
 #include <unistd.h>
 
-#include <cerrno>
+#include <algorithm>
+#include <atomic>
+#include <filesystem>
+#include <span>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "cli/commands.hpp"
+#include "cli/output.hpp"
 #include "corebpf/btf.hpp"
-#include "corebpf/fd.hpp"
+#include "corebpf/btf_archive.hpp"
+#include "corebpf/error.hpp"
 #include "corebpf/min_core_btf.hpp"
 #include "corebpf/object_spec.hpp"
 #include "corebpf/skeleton_gen.hpp"
@@ -22,45 +28,82 @@
 namespace corebpf::cli {
 namespace {
 
-void write_file(const std::string& path, std::span<const std::byte> bytes) {
-  const UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
-  if (!fd) util::fail_errno("{}: cannot create the output file", path);
-  const auto* data = reinterpret_cast<const char*>(bytes.data());
-  std::size_t left = bytes.size();
-  while (left > 0) {
-    const ssize_t n = ::write(fd.get(), data, left);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      util::fail_errno("{}: writing the output file", path);
+struct MinCoreSummary {
+  std::string output;
+  std::size_t types = 0;
+  std::size_t bytes = 0;
+  std::size_t relocations = 0;
+};
+
+MinCoreSummary write_min_core_btf(const std::string& input_path, const std::string& output_path,
+                                  std::span<const ObjectSpec> objects) {
+  const btf::Btf input = btf::Btf::load(input_path);
+  const core::MinCoreBtf result = core::min_core_btf(input, objects);
+  write_file(output_path, result.bytes);
+  MinCoreSummary summary{output_path, result.input_ids.size() - 1, result.bytes.size(), result.relocation_count};
+  util::log(LogLevel::info, "{}: {} of {} types, {} bytes, for {} relocations", output_path, summary.types,
+            input.type_count() - 1, summary.bytes, summary.relocations);
+  return summary;
+}
+
+// DIR_IN DIR_OUT: every kernel of the archive DIR_IN (btf/btf_archive.hpp layouts) gets its
+// minimal BTF at the same place under DIR_OUT (<release>.btf), kernels in parallel.
+std::vector<MinCoreSummary> min_core_btf_batch(const std::string& input_dir, const std::string& output_dir,
+                                               std::span<const ObjectSpec> objects) {
+  const auto entries = btf::scan_btf_archive(input_dir);
+  if (entries.empty()) util::fail(std::errc::no_such_file_or_directory, "{}: no kernel BTF files in it", input_dir);
+  std::vector<MinCoreSummary> summaries(entries.size());
+  std::vector<std::string> errors(entries.size());
+  std::atomic<std::size_t> next{0};
+  const auto work = [&] {
+    for (std::size_t i = next++; i < entries.size(); i = next++) {
+      try {
+        const auto relative =
+            std::filesystem::relative(std::filesystem::path(entries[i].path).parent_path(), input_dir);
+        const auto dir = std::filesystem::path(output_dir) / relative;
+        std::filesystem::create_directories(dir);
+        summaries[i] = write_min_core_btf(entries[i].path, (dir / (entries[i].release + ".btf")).string(), objects);
+      } catch (const std::exception& e) {
+        errors[i] = e.what();
+      }
     }
-    data += n;
-    left -= static_cast<std::size_t>(n);
+  };
+  {
+    const unsigned threads =
+        std::max(1u, std::min<unsigned>(std::thread::hardware_concurrency(), static_cast<unsigned>(entries.size())));
+    std::vector<std::jthread> pool;
+    for (unsigned i = 0; i < threads; ++i) pool.emplace_back(work);
   }
+  for (const auto& error : errors)
+    if (!error.empty()) throw Error(EINVAL, error);
+  return summaries;
 }
 
 void run_min_core_btf(Context& context, Arguments& args) {
-  const std::string input_path(args.take("input BTF file path"));
-  const std::string output_path(args.take("output BTF file path"));
+  const std::string input_path(args.take("input BTF file or archive directory"));
+  const std::string output_path(args.take("output BTF file or directory"));
   std::vector<ObjectSpec> objects;
   do {
     objects.push_back(ObjectSpec::open(std::string(args.take("object file path"))));
   } while (!args.empty());
 
-  const btf::Btf input = btf::Btf::load(input_path);
-  const core::MinCoreBtf result = core::min_core_btf(input, objects);
-  write_file(output_path, result.bytes);
-  const std::size_t type_count = result.input_ids.size() - 1;
-  util::log(LogLevel::info, "{}: {} of {} types, {} bytes, for {} relocations", output_path, type_count,
-            input.type_count() - 1, result.bytes.size(), result.relocation_count);
+  const bool batch = std::filesystem::is_directory(input_path);
+  const std::vector<MinCoreSummary> summaries =
+      batch ? min_core_btf_batch(input_path, output_path, objects)
+            : std::vector<MinCoreSummary>{write_min_core_btf(input_path, output_path, objects)};
   if (context.options.json) {
     fmt::memory_buffer buffer;
     util::JsonWriter json(buffer, context.options.pretty);
-    json.begin_object();
-    json.member("output", output_path);
-    json.member("types", type_count);
-    json.member("bytes", result.bytes.size());
-    json.member("relocations", result.relocation_count);
-    json.end_object();
+    if (batch) json.begin_array();
+    for (const auto& summary : summaries) {
+      json.begin_object();
+      json.member("output", summary.output);
+      json.member("types", summary.types);
+      json.member("bytes", summary.bytes);
+      json.member("relocations", summary.relocations);
+      json.end_object();
+    }
+    if (batch) json.end_array();
     buffer.push_back('\n');
     context.out.write(std::string_view(buffer.data(), buffer.size()));
   }
@@ -93,6 +136,9 @@ constexpr Object kGenObject = {
     "gen",
     kGenVerbs,
     "       INPUT  := a kernel's BTF: raw, vmlinux, or an ELF with .BTF\n"
+    "       INPUT OUTPUT may be DIR_IN DIR_OUT: DIR_IN a BTF archive (BTFHub's\n"
+    "                 <distro>/<version>/<arch>/<release>.btf, btf extract's output, <dir>/vmlinux.btf\n"
+    "                 with <dir>/version); one minimal BTF per kernel at the same place in DIR_OUT\n"
     "       OUTPUT := where the minimal raw BTF is written (the input's byte order)\n"
     "       OBJECT := a BPF object file (clang -g -target bpf) whose CO-RE relocations the output serves,\n"
     "                 or (skeleton) that the C++ header embeds\n"

@@ -152,7 +152,11 @@ void dispatch(std::span<const Object> objects, Context& context, Arguments& args
     return;
   }
   std::vector<std::string_view> verb_names;
-  for (const Verb& verb : object->verbs) verb_names.push_back(verb.name);
+  const std::string_view word = args.peek();
+  for (const Verb& verb : object->verbs) {
+    if (verb.name != word && word.size() < verb.min_prefix && verb.name.starts_with(word)) continue;
+    verb_names.push_back(verb.name);
+  }
   verb_names.push_back(kHelp);
   const std::string_view verb_name = args.take_keyword(verb_names, fmt::format("{} command", object->name));
   if (verb_name == kHelp) {

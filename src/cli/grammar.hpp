@@ -76,6 +76,9 @@ struct Verb {
   // Usage lines after "corebpf OBJECT ", e.g. "dump file PATH [format FORMAT]"; empty for an alias
   // already described by another verb's line.
   std::string_view usage;
+  // The shortest prefix that selects this verb: a verb added beside one bpftool users abbreviate
+  // (`btf d` is dump; diff needs `di`) must not make their prefix ambiguous.
+  std::size_t min_prefix = 1;
 };
 
 struct Object {

@@ -3,6 +3,9 @@
 
 #include <fmt/format.h>
 
+#include <cstddef>
+#include <span>
+#include <string>
 #include <string_view>
 
 #include "corebpf/btf_dump.hpp"
@@ -33,5 +36,8 @@ class Output {
   int fd_;
   fmt::memory_buffer buffer_;
 };
+
+// Writes `bytes` to a new (or truncated) file; throws corebpf::Error naming `path`.
+void write_file(const std::string& path, std::span<const std::byte> bytes);
 
 }  // namespace corebpf::cli

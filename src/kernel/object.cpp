@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <linux/bpf.h>
 #include <sys/mman.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -127,6 +128,8 @@ class StructOpsRegistration final : public detail::Attachment {
 
 }  // namespace
 
+constexpr const char* kRunningVmlinuxBtf = "/sys/kernel/btf/vmlinux";
+
 struct Object::State {
   ObjectSpec spec;
   ObjectOptions options;
@@ -163,11 +166,27 @@ struct Object::State {
     const bool has_relocations = std::any_of(spec.programs().begin(), spec.programs().end(),
                                              [](const ProgramSpec& p) { return !p.core_relos().empty(); });
     if (!has_relocations) return;
-    const core::Target target =
-        options.target_btf.empty() ? core::Target::running_kernel() : core::Target::from_file(options.target_btf);
+    const core::Target target = relocation_target();
     relocations = core::relocate(spec, target);
     log_relocations();
     core::check_relocations(spec, relocations);
+  }
+
+  // target_btf, else the running kernel's BTF, else (a kernel without BTF) the archive's BTF
+  // for this release.
+  core::Target relocation_target() const {
+    if (!options.target_btf.empty()) return core::Target::from_file(options.target_btf);
+    const bool has_archive = !options.btf_archive.empty() || !options.embedded_btf_archive.kernels.empty();
+    std::error_code ec;
+    const bool kernel_has_btf = std::filesystem::file_size(kRunningVmlinuxBtf, ec) > 0 && !ec;
+    if (!has_archive || kernel_has_btf) return core::Target::running_kernel();
+    utsname names{};
+    ::uname(&names);
+    btf::Btf btf = options.btf_archive.empty() ? btf::btf_from_archive(options.embedded_btf_archive, names.release)
+                                               : btf::btf_from_archive(options.btf_archive, names.release);
+    util::log(LogLevel::debug, "{}: the kernel has no BTF; relocating against {} from the BTF archive", what(),
+              btf.source_name());
+    return core::Target(std::move(btf));
   }
 
   // What the object holds, before anything is loaded: the sections' programs and the maps.

@@ -322,4 +322,15 @@ std::vector<std::byte> decompress(std::span<const std::byte> input, Compression 
   fail(std::errc::invalid_argument, "{}: not compressed data (no gzip, zstd, xz or lz4 magic)", subject);
 }
 
+std::vector<std::byte> compress_xz(std::span<const std::byte> input) {
+  std::vector<std::byte> out(lzma_stream_buffer_bound(input.size()));
+  std::size_t used = 0;
+  const lzma_ret ret =
+      lzma_easy_buffer_encode(6, LZMA_CHECK_CRC64, nullptr, reinterpret_cast<const std::uint8_t*>(input.data()),
+                              input.size(), reinterpret_cast<std::uint8_t*>(out.data()), &used, out.size());
+  if (ret != LZMA_OK) fail(std::errc::io_error, "liblzma: xz compression failed ({})", int(ret));
+  out.resize(used);
+  return out;
+}
+
 }  // namespace corebpf::util

@@ -43,4 +43,8 @@ struct DecompressOptions {
 std::vector<std::byte> decompress(std::span<const std::byte> input, Compression format, const std::string& subject,
                                   const DecompressOptions& options = {});
 
+// xz-compresses `input` (preset 6, CRC64), as `xz` does: what BTFHub's .btf.tar.xz and
+// `btf extract ... xz` hold. Throws corebpf::Error when liblzma fails.
+std::vector<std::byte> compress_xz(std::span<const std::byte> input);
+
 }  // namespace corebpf::util

@@ -187,7 +187,8 @@ TEST(Cli, UnknownObject) {
 }
 
 TEST(Cli, UnknownVerbAndKeyword) {
-  expect_one_line_error(corebpf("btf x"), "unknown btf command 'x' (expected one of: show, list, dump, help)");
+  expect_one_line_error(corebpf("btf x"),
+                        "unknown btf command 'x' (expected one of: show, list, dump, diff, extract, help)");
   expect_one_line_error(corebpf("btf dump file /dev/null sideways"),
                         "unknown dump keyword 'sideways' (expected one of: base, format, root)");
   expect_one_line_error(corebpf("btf dump file /dev/null format"), "missing format (one of: raw, c, json)");

@@ -9,6 +9,7 @@
 #include <sched.h>
 #include <sys/mount.h>
 #include <sys/syscall.h>
+#include <sys/utsname.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -17,6 +18,7 @@
 #include <fstream>
 #include <functional>
 #include <iterator>
+#include <span>
 #include <string>
 #include <utility>
 
@@ -102,8 +104,7 @@ std::string with_vmlinux_hidden(const std::function<std::string()>& body) {
 // Loads the object (relocated against `target_btf`, or the running kernel's BTF when empty), runs
 // its program once in this thread and compares what it read from task_struct / mm_struct with
 // what this process knows about itself; "" when everything matches.
-std::string task_facts_match(const std::string& target_btf) {
-  ObjectOptions options;
+std::string task_facts_match(const std::string& target_btf, ObjectOptions options = {}) {
   options.target_btf = target_btf;
   auto object = Object::open(task_object, options);
   object.load();
@@ -165,6 +166,62 @@ TEST_F(ExternalBtf, HiddenVmlinuxFailsWithoutAFileNamingIt) {
 TEST_F(ExternalBtf, ObjectRelocatesAgainstTheFileAndReadsTheTask) {
   const std::string file = btf_file_;
   const std::string report = with_vmlinux_hidden([&file] { return task_facts_match(file); });
+  EXPECT_EQ(report, "");
+}
+
+// A BTF archive (ObjectOptions::btf_archive, what a program ships for kernels without BTF): the
+// loader takes the BTF for `uname -r` from it, as BTFHub's layout keeps it.
+std::string uname_release() {
+  utsname names{};
+  ::uname(&names);
+  return names.release;
+}
+
+TEST_F(ExternalBtf, ArchiveServesTheRunningRelease) {
+  const fs::path archive = "/tmp/corebpf_btf_archive_" + std::to_string(::getpid());
+  fs::create_directories(archive / "debian/12/x86_64");
+  fs::copy_file(btf_file_, archive / "debian/12/x86_64" / (uname_release() + ".btf"));
+  std::ofstream(archive / "debian/12/x86_64/0.0.1-other.btf") << "not read";
+  const std::string report = with_vmlinux_hidden([&archive] {
+    ObjectOptions options;
+    options.btf_archive = archive.string();
+    return task_facts_match("", options);
+  });
+  fs::remove_all(archive);
+  EXPECT_EQ(report, "");
+}
+
+TEST_F(ExternalBtf, EmbeddedArchiveServesTheRunningRelease) {
+  const std::string bytes = read_file(btf_file_);
+  const std::string report = with_vmlinux_hidden([&bytes] {
+    ObjectOptions options;
+    options.embedded_btf_archive.kernels[uname_release()] =
+        std::span<const std::byte>(reinterpret_cast<const std::byte*>(bytes.data()), bytes.size());
+    return task_facts_match("", options);
+  });
+  EXPECT_EQ(report, "");
+}
+
+TEST_F(ExternalBtf, ArchiveWithoutTheReleaseSaysWhichItHas) {
+  const fs::path archive = "/tmp/corebpf_btf_archive_" + std::to_string(::getpid());
+  fs::create_directories(archive);
+  fs::copy_file(btf_file_, archive / "0.0.1-other.btf");
+  const std::string report = with_vmlinux_hidden([&archive] {
+    ObjectOptions options;
+    options.btf_archive = archive.string();
+    try {
+      auto object = Object::open(task_object, options);
+      object.load();
+      return std::string("loaded without a matching BTF in the archive");
+    } catch (const Error& e) {
+      const std::string want =
+          "no BTF for kernel " + uname_release() + " in BTF archive " + archive.string() + " (it has 0.0.1-other)";
+      if (e.message().find(want) == std::string::npos) return "error '" + e.message() + "' lacks '" + want + "'";
+      if (e.message().find('\n') != std::string::npos) return "error is not one line: " + e.message();
+      return std::string();
+    }
+  });
+  fs::remove_all(archive);
   EXPECT_EQ(report, "");
 }
 

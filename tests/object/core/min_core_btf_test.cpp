@@ -9,6 +9,7 @@
 
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <string>
 #include <vector>
 
@@ -297,6 +298,36 @@ TEST(MinCoreBtf, RelocatesAsBpftoolsOutputDoes) {
   }
   fs::remove(ours_path);
   fs::remove(theirs_path);
+}
+
+// A batch: every kernel of an archive directory (here /work/kernels' layout: <dir>/vmlinux.btf
+// with <dir>/version) gets its minimal BTF, named by release, at the same place in DIR_OUT, and
+// each relocates the object as its kernel does.
+TEST(MinCoreBtf, BatchOverAnArchive) {
+  const auto dir61 = kernel_dir("6.1");
+  const auto dir612 = kernel_dir("6.12");
+  if (dir61.empty() || dir612.empty() || !fs::exists(core_object_path("core_vmlinux")))
+    COREBPF_SKIP_OR_FAIL("6.1/6.12 BTF or core_vmlinux.bpf.o missing");
+  const fs::path archive = dir61.parent_path();
+  const fs::path out = temp_path("batch");
+  std::string output;
+  ASSERT_EQ(run_command(cli_path().string() + " gen min_core_btf '" + archive.string() + "' '" + out.string() + "' '" +
+                            core_object_path("core_vmlinux").string() + "' 2>&1",
+                        &output),
+            0)
+      << output;
+  for (const auto& dir : {dir61, dir612}) {
+    std::ifstream version(dir / "version");
+    std::string release;
+    std::getline(version, release);
+    const fs::path written = out / fs::relative(dir, archive) / (release + ".btf");
+    ASSERT_TRUE(fs::exists(written)) << written;
+    const Btf min = Btf::load(written.string());
+    const Btf full = Btf::load((dir / "vmlinux.btf").string());
+    EXPECT_LT(min.type_count(), full.type_count() / 10);
+    EXPECT_EQ(min.find("task_struct", btf::Kind::Struct)->size(), full.find("task_struct", btf::Kind::Struct)->size());
+  }
+  fs::remove_all(out);
 }
 
 TEST(MinCoreBtf, CliUsageAndErrors) {
