@@ -510,13 +510,15 @@ CheckKernel describe_kernel(std::string name, std::string_view release, btf::Btf
   kernel.name = std::move(name);
   auto& d = kernel.description;
   d.kernel_version = version_from_release(release);
-  d.has_bpf_cookie = false;
+  bool cookie = false;
   if (auto e = vmlinux.find("bpf_func_id", btf::Kind::Enum)) {
-    for (const auto v : e->enumerators())
-      d.has_bpf_cookie = d.has_bpf_cookie || v.name() == "BPF_FUNC_get_attach_cookie";
+    for (const auto v : e->enumerators()) cookie = cookie || v.name() == "BPF_FUNC_get_attach_cookie";
   }
-  for (std::string_view wrapper : {"__x64_sys_bpf", "__arm64_sys_bpf", "__s390x_sys_bpf", "__riscv_sys_bpf"})
-    d.has_syscall_wrapper = d.has_syscall_wrapper || vmlinux.find(wrapper, btf::Kind::Func).has_value();
+  bool wrapper = false;
+  for (std::string_view name : {"__x64_sys_bpf", "__arm64_sys_bpf", "__s390x_sys_bpf", "__riscv_sys_bpf"})
+    wrapper = wrapper || vmlinux.find(name, btf::Kind::Func).has_value();
+  d.has_bpf_cookie = [cookie] { return cookie; };
+  d.has_syscall_wrapper = [wrapper] { return wrapper; };
   d.kconfig = std::move(kconfig);
   d.vmlinux_btf = std::move(vmlinux);
   d.module_btfs = std::move(modules);
