@@ -38,6 +38,9 @@ def main():
     parser.add_argument("--expect-refused", action="append", default=[], help="object file names")
     parser.add_argument("-j", type=int, default=2)
     args = parser.parse_args()
+    if not args.compiler:
+        print("no C++ compiler given (g++-12 and clang++-14 are expected)", file=sys.stderr)
+        return 1
     os.makedirs(args.out, exist_ok=True)
     with open(args.objects) as f:
         objects = sorted({line.strip() for line in f if line.strip()})
