@@ -8,6 +8,7 @@ generate with a message naming the object; everything else must generate and com
 import argparse
 import concurrent.futures
 import os
+import re
 import subprocess
 import sys
 
@@ -37,6 +38,9 @@ def main():
     parser.add_argument("--expect-refused", action="append", default=[], help="object file names")
     parser.add_argument("-j", type=int, default=2)
     args = parser.parse_args()
+    if not args.compiler:
+        print("no C++ compiler given (g++-12 and clang++-14 are expected)", file=sys.stderr)
+        return 1
     os.makedirs(args.out, exist_ok=True)
     with open(args.objects) as f:
         objects = sorted({line.strip() for line in f if line.strip()})
@@ -61,7 +65,10 @@ def main():
             continue
         with open(header, "wb") as f:
             f.write(gen.stdout)
-        name = stem if stem.isidentifier() else "_" + stem
+        # As skeleton_name(): non-identifier characters become '_', a leading digit gets one.
+        name = re.sub(r"[^A-Za-z0-9_]", "_", stem)
+        if name[0].isdigit():
+            name = "_" + name
         source = os.path.join(args.out, stem + ".use.cpp")
         with open(source, "w") as f:
             f.write(USE.format(header=os.path.basename(header), name=name))
