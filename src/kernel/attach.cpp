@@ -52,6 +52,10 @@ Link Program::attach() const {
                "interface, cgroup, socket or map) given to the matching attach_* call",
                where());
   }
+  if (needs_target && target.empty() && section_.ends_with('/')) {
+    // "raw_tp/": a hook named by an empty name, which exists nowhere (ENOENT, as with libbpf).
+    util::fail(std::errc::no_such_file_or_directory, "{}: the section names an empty attach target", where());
+  }
   if (needs_target && target.empty()) {
     util::fail(std::errc::operation_not_supported,
                "{} names no attach target in its section: attach it with the matching attach_* call", where());

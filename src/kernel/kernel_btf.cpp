@@ -73,8 +73,8 @@ std::optional<KernelBtfType> find_kernel_btf_type(std::string_view name, btf::Ki
     const BtfInfo info = btf_info(fd->get());
     if (!info.is_kernel || info.name == "vmlinux" || (!module.empty() && info.name != module)) continue;
     const btf::Btf base = vmlinux ? *vmlinux : vmlinux_base();
-    const auto btf = btf::Btf::from_vector(btf_bytes(fd->get()), {.base = &base},
-                                           fmt::format("BTF id {} ({})", id, info.name));
+    const auto btf =
+        btf::Btf::from_vector(btf_bytes(fd->get()), {.base = &base}, fmt::format("BTF id {} ({})", id, info.name));
     for (const auto candidate : btf.find_all(name)) {
       if (candidate < btf.first_id() || btf.type(candidate).kind() != kind) continue;
       util::log(LogLevel::debug, "kernel BTF: {} found in module {} (BTF id {}, type {})", name, info.name, id,

@@ -6,16 +6,16 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <cstring>
 #include <charconv>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <mutex>
 #include <sstream>
 #include <vector>
 
-#include "corebpf/features.hpp"
 #include "corebpf/fd.hpp"
+#include "corebpf/features.hpp"
 #include "util/decompress.hpp"
 #include "util/error_format.hpp"
 #include "util/file_bytes.hpp"
