@@ -241,10 +241,16 @@ const std::optional<btf::Btf>& running_vmlinux_btf() {
 
 bool kernel_has_syscall_wrapper() {
   static const bool answer = [] {
-    // vmlinux BTF lists the wrappers as functions: no kallsyms read at all.
+    // vmlinux BTF names the wrappers (as functions): no kallsyms read at all. Its string section
+    // is searched for the name itself, which is far cheaper than building the function-name index
+    // for one question (only a type or function of that name puts it there).
     if (const auto& vmlinux = running_vmlinux_btf()) {
-      for (const auto name : kWrappedBpfSyscall)
-        if (vmlinux->find(name, btf::Kind::Func)) return true;
+      const std::string_view strings(vmlinux->string_at(0).data(), vmlinux->string_section_size());
+      for (const auto name : kWrappedBpfSyscall) {
+        std::string needle(1, '\0');
+        needle.append(name).push_back('\0');
+        if (strings.find(needle) != std::string_view::npos) return true;
+      }
       return false;
     }
     const auto found = kallsyms_addresses(kWrappedBpfSyscall);

@@ -159,8 +159,12 @@ struct Object::State {
     const bool has_relocations = std::any_of(spec.programs().begin(), spec.programs().end(),
                                              [](const ProgramSpec& p) { return !p.core_relos().empty(); });
     if (!has_relocations) return;
-    const core::Target target =
-        options.target_btf.empty() ? core::Target::running_kernel() : core::Target::from_file(options.target_btf);
+    // The running kernel's vmlinux BTF is read once per process and shared with attach targets,
+    // struct_ops and externs.
+    const auto& vmlinux = kernel::running_vmlinux_btf();
+    const core::Target target = !options.target_btf.empty() ? core::Target::from_file(options.target_btf)
+                                : vmlinux                   ? core::Target::running_kernel(*vmlinux)
+                                                            : core::Target::running_kernel();
     relocations = core::relocate(spec, target);
     log_relocations();
     core::check_relocations(spec, relocations);

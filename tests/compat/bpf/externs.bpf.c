@@ -1,7 +1,6 @@
 // .kconfig and .ksyms as libbpf documents them: LINUX_KERNEL_VERSION, LINUX_HAS_BPF_COOKIE,
-// LINUX_HAS_SYSCALL_WRAPPER, CONFIG_* (one the kernel lacks, __weak), a typed per-CPU ksym, an
-// untyped ksym (an address from kallsyms), and kfuncs guarded with bpf_ksym_exists() (declared
-// __weak __ksym by vmlinux.h, as bcc's sigsnoop relies on), one of them missing everywhere.
+// LINUX_HAS_SYSCALL_WRAPPER, CONFIG_* (one the kernel lacks, __weak), a typed per-CPU ksym and an
+// untyped ksym (an address from kallsyms). Kfuncs are in kfuncs.bpf.c.
 #include "compat.h"
 
 char LICENSE[] SEC("license") = "GPL";
@@ -15,7 +14,6 @@ extern bool CONFIG_NO_SUCH_OPTION_COREBPF __kconfig __weak;
 
 extern const int bpf_prog_active __ksym;
 extern const void bpf_prog_put __ksym;  // a function: kallsyms may list no data symbols
-extern void bpf_no_such_kfunc_corebpf(void) __weak __ksym;
 
 u64 seen[8];
 
@@ -35,15 +33,5 @@ int ksyms(void* ctx) {
   const int* active = bpf_this_cpu_ptr(&bpf_prog_active);
   seen[6] = *active;
   seen[7] = (u64)&bpf_prog_put;
-  return 0;
-}
-
-SEC("tp_btf/task_newtask")
-int BPF_PROG(kfuncs, struct task_struct* task, u64 clone_flags) {
-  if (bpf_ksym_exists(bpf_task_acquire)) {
-    struct task_struct* acquired = bpf_task_acquire(task);
-    if (acquired) bpf_task_release(acquired);
-  }
-  if (bpf_ksym_exists(bpf_no_such_kfunc_corebpf)) bpf_no_such_kfunc_corebpf();
   return 0;
 }
