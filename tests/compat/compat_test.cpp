@@ -6,6 +6,7 @@
 // class. corebpf may load more (legacy "maps" sections, which libbpf 1.0 dropped): counted,
 // printed, not a failure.
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
@@ -18,6 +19,7 @@
 
 #include "corebpf/error.hpp"
 #include "corebpf/link.hpp"
+#include "corebpf/map.hpp"
 #include "corebpf/object.hpp"
 #include "kernel/kernel_test_support.hpp"
 
@@ -233,6 +235,198 @@ TEST(CompatWithLibbpf, EveryProgramLoadsAndAttachesAsLibbpfDoes) {
   std::cout << table.str() << "COMPAT " << summary.str()
             << " (programs corebpf loads where a libbpf does not: " << extra_loads << ")\n";
   RecordProperty("compat", summary.str());
+}
+
+// SEC() spellings from libbpf's "Program Types and ELF Sections" table (an exact name, or a
+// "type+" prefix with extras), asked of libbpf_prog_type_by_name() and of section_definition().
+constexpr const char* kSectionNames[] = {
+    "cgroup/dev",
+    "cgroup/skb",
+    "cgroup_skb/egress",
+    "cgroup_skb/ingress",
+    "cgroup/getsockopt",
+    "cgroup/setsockopt",
+    "cgroup/bind4",
+    "cgroup/connect4",
+    "cgroup/getpeername4",
+    "cgroup/getsockname4",
+    "cgroup/bind6",
+    "cgroup/connect6",
+    "cgroup/getpeername6",
+    "cgroup/getsockname6",
+    "cgroup/recvmsg4",
+    "cgroup/sendmsg4",
+    "cgroup/recvmsg6",
+    "cgroup/sendmsg6",
+    "cgroup/connect_unix",
+    "cgroup/sendmsg_unix",
+    "cgroup/recvmsg_unix",
+    "cgroup/getpeername_unix",
+    "cgroup/getsockname_unix",
+    "cgroup/post_bind4",
+    "cgroup/post_bind6",
+    "cgroup/sock_create",
+    "cgroup/sock",
+    "cgroup/sock_release",
+    "cgroup/sysctl",
+    "action",
+    "tc",
+    "classifier",
+    "tc/ingress",
+    "tc/egress",
+    "tcx/ingress",
+    "tcx/egress",
+    "netkit/primary",
+    "netkit/peer",
+    "ext",
+    "freplace/f",
+    "flow_dissector",
+    "kprobe",
+    "kprobe/do_unlinkat",
+    "kretprobe/do_unlinkat",
+    "kprobe.multi/do_*",
+    "kretprobe.multi/do_*",
+    "kprobe.session/do_*",
+    "ksyscall/kill",
+    "kretsyscall/kill",
+    "uprobe",
+    "uprobe//bin/sh:main",
+    "uretprobe//bin/sh:main",
+    "uprobe.s//bin/sh:main",
+    "uretprobe.s//bin/sh:main",
+    "uprobe.multi//bin/sh:m*",
+    "uretprobe.multi//bin/sh:m*",
+    "uprobe.multi.s//bin/sh:m*",
+    "usdt",
+    "usdt//bin/sh:p:n",
+    "usdt.s//bin/sh:p:n",
+    "lirc_mode2",
+    "lsm/file_open",
+    "lsm.s/file_open",
+    "lsm_cgroup/file_open",
+    "lwt_in",
+    "lwt_out",
+    "lwt_seg6local",
+    "lwt_xmit",
+    "netfilter",
+    "perf_event",
+    "raw_tp.w/sys_enter",
+    "raw_tracepoint.w/sys_enter",
+    "raw_tp",
+    "raw_tp/sys_enter",
+    "raw_tracepoint",
+    "raw_tracepoint/sys_enter",
+    "sk_lookup",
+    "sk_msg",
+    "sk_reuseport/migrate",
+    "sk_reuseport",
+    "sk_skb",
+    "sk_skb/stream_parser",
+    "sk_skb/stream_verdict",
+    "sk_skb/verdict",
+    "sockops",
+    "socket",
+    "struct_ops/init",
+    "struct_ops.s/init",
+    "syscall",
+    "tp_btf/sched_switch",
+    "fentry/vfs_read",
+    "fmod_ret/vfs_read",
+    "fexit/vfs_read",
+    "fentry.s/vfs_read",
+    "fmod_ret.s/vfs_read",
+    "fexit.s/vfs_read",
+    "iter/task",
+    "iter.s/task",
+    "tp/sched/sched_switch",
+    "tracepoint/sched/sched_switch",
+    "xdp.frags/cpumap",
+    "xdp/cpumap",
+    "xdp.frags/devmap",
+    "xdp/devmap",
+    "xdp.frags",
+    "xdp",
+    "no_such_section",
+    "kprobe_bad",
+};
+
+// Every documented section name means what it means to libbpf: the same program type and
+// expected attach type (0 where libbpf sets none), and unknown to both when libbpf knows it not.
+TEST(CompatWithLibbpf, SectionNamesMeanWhatTheyMeanToLibbpf) {
+  for (const auto& spec : split(COREBPF_COMPAT_ORACLES, '|')) {
+    const auto label = spec.substr(0, spec.find('='));
+    std::string command = "'" + spec.substr(spec.find('=') + 1) + "' --sections";
+    for (const char* name : kSectionNames) command += std::string(" '") + name + "'";
+    std::string output;
+    ASSERT_EQ(test::run_command(command, &output), 0) << output;
+    std::istringstream lines(output);
+    std::string word;
+    int compared = 0;
+    while (lines >> word) {
+      if (word == "version") {
+        lines >> word;
+        continue;
+      }
+      ASSERT_EQ(word, "section") << output;
+      std::string name;
+      int error = 0, type = 0, attach = 0;
+      lines >> name >> error >> type >> attach;
+      const auto ours = section_definition(name);
+      if (name == "no_such_section" || name == "kprobe_bad") {
+        EXPECT_NE(error, 0) << label << " knows '" << name << "'";
+        EXPECT_FALSE(ours) << "corebpf knows '" << name << "', which libbpf does not";
+        continue;
+      }
+      if (error != 0) continue;  // a name this release does not know yet (1.1 predates tcx...)
+      ++compared;
+      ASSERT_TRUE(ours) << label << " knows section '" << name << "', corebpf does not";
+      EXPECT_EQ(static_cast<int>(ours->type), type) << label << ": program type of section '" << name << "'";
+      EXPECT_EQ(static_cast<int>(ours->expected_attach_type.value_or(AttachType{})), attach)
+          << label << ": expected attach type of section '" << name << "'";
+    }
+    EXPECT_GT(compared, 80) << label;
+  }
+}
+
+std::string compat_object(std::string_view name) {
+  for (const auto& path : split(COREBPF_COMPAT_OBJECTS, '|'))
+    if (std::filesystem::path(path).filename() == "compat_" + std::string(name) + ".bpf.o") return path;
+  ADD_FAILURE() << "no compat object " << name;
+  return {};
+}
+
+// libbpf's documented map adjustments, as the kernel sees the maps.
+TEST(CompatWithLibbpf, MapDefinitionsAdjustedAsLibbpfDocuments) {
+  COREBPF_REQUIRE_ROOT();
+  auto ring = Object::open(compat_object("ringbuf"));
+  ring.load();
+  EXPECT_EQ(ring.map("rb").info().max_entries, 256u * 1024) << "a valid size stays";
+  const auto page = static_cast<std::uint32_t>(::sysconf(_SC_PAGESIZE));
+  EXPECT_EQ(ring.map("odd_rb").info().max_entries, 4 * page) << "3 pages + 100 B: the next power of two pages";
+
+  auto perf = Object::open(compat_object("perf_events"));
+  perf.load();
+  EXPECT_EQ(perf.map("events").info().max_entries, possible_cpus()) << "no max_entries: one slot per possible CPU";
+}
+
+// A pinned perf event array declared without max_entries is reused by the next load: the pin is
+// compared with the size the load would create, not the declared 0.
+TEST(CompatWithLibbpf, PinnedMapsAreReusedWithTheirEffectiveSize) {
+  COREBPF_REQUIRE_ROOT();
+  COREBPF_REQUIRE_BPFFS();
+  const std::string root = test::bpffs_path("compat_reuse");
+  ASSERT_EQ(::mkdir(root.c_str(), 0700), 0) << root;
+  ObjectOptions options;
+  options.pin_root = root;
+  {
+    auto first = Object::open(compat_object("pinned"), options);
+    first.load();
+    auto second = Object::open(compat_object("pinned"), options);
+    second.load();
+    EXPECT_EQ(first.map("pinned_events").info().id, second.map("pinned_events").info().id) << "reused";
+    EXPECT_EQ(first.map("pinned_counts").info().id, second.map("pinned_counts").info().id) << "reused";
+  }
+  remove_pins(root);
 }
 
 }  // namespace

@@ -4,8 +4,11 @@
 // ../shared/peers is there, against libbpf 1.7's static library. Never linked into libcorebpf.
 //
 // Usage: libbpf_compat_oracle OBJECT [PIN_ROOT]
+//        libbpf_compat_oracle --sections NAME...
 // Output: "version <major>.<minor>", then either "open <errno>" when the object does not open, or
 // one line per program: "prog <name> <load errno> <attach errno>" (0 = success, -1 = not tried).
+// With --sections, one line per name: "section <name> <errno> <program type> <attach type>" from
+// libbpf_prog_type_by_name().
 // Exit status: 0 once the lines are printed, 2 on bad usage.
 #include <bpf/libbpf.h>
 #include <errno.h>
@@ -25,6 +28,17 @@ static struct bpf_object* open_object(const char* path, const char* pin_root) {
 }
 
 int main(int argc, char** argv) {
+  if (argc >= 2 && strcmp(argv[1], "--sections") == 0) {
+    libbpf_set_print(quiet);
+    printf("version %u.%u\n", libbpf_major_version(), libbpf_minor_version());
+    for (int i = 2; i < argc; ++i) {
+      enum bpf_prog_type type = BPF_PROG_TYPE_UNSPEC;
+      enum bpf_attach_type attach = 0;
+      const int error = libbpf_prog_type_by_name(argv[i], &type, &attach);
+      printf("section %s %d %d %d\n", argv[i], error < 0 ? -error : 0, (int)type, (int)attach);
+    }
+    return 0;
+  }
   if (argc != 2 && argc != 3) {
     fprintf(stderr, "usage: %s OBJECT [PIN_ROOT]\n", argv[0]);
     return 2;
