@@ -34,7 +34,7 @@ Link Program::attach() const {
   const bool needs_target = definition_.auto_attach != AutoAttach::tracing &&
                             definition_.auto_attach != AutoAttach::lsm && definition_.auto_attach != AutoAttach::iter;
   if (definition_.type == ProgramType::struct_ops) {
-    util::fail(std::errc::invalid_argument,
+    util::fail(std::errc::operation_not_supported,
                "{} is a struct_ops program: it runs as a member of its struct_ops map, which "
                "Object::attach_struct_ops(map) registers",
                where());
