@@ -54,5 +54,8 @@ bool kernel_has_syscall_wrapper();
 // (thread-safe) and shared. `with_modules` also loads every module's BTF from /sys/kernel/btf
 // (only needed for typed ksyms and kfuncs that vmlinux lacks).
 const KernelDescription& running_kernel_description(bool with_modules = false);
+// The same without the kernel config (empty `kconfig`), for objects whose externs name no
+// CONFIG_* value: /proc/config.gz is then not read at all.
+const KernelDescription& running_kernel_description_without_kconfig();
 
 }  // namespace corebpf::kernel

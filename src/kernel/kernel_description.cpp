@@ -110,9 +110,9 @@ void stream_kallsyms(std::span<const std::string_view> names, std::vector<std::o
 constexpr std::string_view kWrappedBpfSyscall[] = {"__x64_sys_bpf", "__arm64_sys_bpf", "__s390x_sys_bpf",
                                                    "__riscv_sys_bpf"};
 
-KernelDescription describe_running_kernel(bool with_modules) {
+KernelDescription describe_running_kernel(bool with_modules, bool with_kconfig = true) {
   KernelDescription description;
-  description.kconfig = running_kconfig();
+  if (with_kconfig) description.kconfig = running_kconfig();
   description.kernel_version = running_kernel_version();
   description.has_syscall_wrapper = [] { return kernel_has_syscall_wrapper(); };
   description.has_bpf_cookie = [] { return has_bpf_cookie(); };
@@ -268,6 +268,13 @@ const KernelDescription& running_kernel_description(bool with_modules) {
   }
   std::call_once(base_once, [] { base = describe_running_kernel(false); });
   return base;
+}
+
+const KernelDescription& running_kernel_description_without_kconfig() {
+  static std::once_flag once;
+  static KernelDescription lean;
+  std::call_once(once, [] { lean = describe_running_kernel(false, false); });
+  return lean;
 }
 
 }  // namespace corebpf::kernel

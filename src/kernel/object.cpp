@@ -741,7 +741,15 @@ void Object::load() {
   try {
     kernel::raise_memlock_if_needed();
     state.relocate();
-    if (!state.spec.externs().empty()) state.spec.resolve_externs(kernel::running_kernel_description());
+    if (!state.spec.externs().empty()) {
+      // The kernel config is read only for an object that asks for a CONFIG_* value.
+      const auto& externs = state.spec.externs();
+      const bool wants_config = std::any_of(externs.begin(), externs.end(), [](const ExternSpec& e) {
+        return e.kind == ExternKind::kconfig && e.name.starts_with("CONFIG_");
+      });
+      state.spec.resolve_externs(wants_config ? kernel::running_kernel_description()
+                                              : kernel::running_kernel_description_without_kconfig());
+    }
     state.load_btf();
     state.create_maps();
     state.load_programs();
