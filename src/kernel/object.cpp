@@ -161,10 +161,11 @@ struct Object::State {
     if (!has_relocations) return;
     // The running kernel's vmlinux BTF is read once per process and shared with attach targets,
     // struct_ops and externs.
-    const auto& vmlinux = kernel::running_vmlinux_btf();
-    const core::Target target = !options.target_btf.empty() ? core::Target::from_file(options.target_btf)
-                                : vmlinux                   ? core::Target::running_kernel(*vmlinux)
-                                                            : core::Target::running_kernel();
+    const auto running = [] {
+      const auto& vmlinux = kernel::running_vmlinux_btf();
+      return vmlinux ? core::Target::running_kernel(*vmlinux) : core::Target::running_kernel();
+    };
+    const core::Target target = options.target_btf.empty() ? running() : core::Target::from_file(options.target_btf);
     relocations = core::relocate(spec, target);
     log_relocations();
     core::check_relocations(spec, relocations);
