@@ -44,7 +44,8 @@ std::optional<std::uint64_t> kallsyms_address(std::string_view symbol);
 // Several names in one pass, parallel to `symbols`.
 std::vector<std::optional<std::uint64_t>> kallsyms_addresses(std::span<const std::string_view> symbols);
 
-// The running kernel's vmlinux BTF (/sys/kernel/btf/vmlinux), read once; empty while the file is absent.
+// The running kernel's vmlinux BTF (/sys/kernel/btf/vmlinux), read once (again only if another file
+// takes its path); empty while the file is absent.
 const std::optional<btf::Btf>& running_vmlinux_btf();
 
 // Whether syscalls enter through pt_regs wrappers (__x64_sys_bpf...), from vmlinux BTF, else kallsyms.

@@ -2,12 +2,14 @@
 #include "corebpf/kernel_description.hpp"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <charconv>
 #include <cstring>
+#include <deque>
 #include <filesystem>
 #include <fstream>
 #include <mutex>
@@ -232,12 +234,24 @@ std::optional<std::uint64_t> kallsyms_address(std::string_view symbol) {
 }
 
 const std::optional<btf::Btf>& running_vmlinux_btf() {
-  // Its presence is checked on every call (one stat): where the file is hidden (a container, a
-  // test) nothing read earlier is served as if it were still there.
+  // Read once per file: the path is stat'ed on every call (cheap) and read again only when it is
+  // another file than the one read (a test or container hiding it behind a mount), so nothing
+  // stale is served. Entries live as long as the process: references to them stay valid.
+  struct Entry {
+    dev_t device;
+    ino_t inode;
+    std::optional<btf::Btf> btf;
+  };
   static const std::optional<btf::Btf> none;
-  if (!std::filesystem::exists("/sys/kernel/btf/vmlinux")) return none;
-  static const std::optional<btf::Btf> vmlinux = btf::Btf::load_vmlinux();
-  return vmlinux;
+  static std::mutex mutex;
+  static std::deque<Entry> read;
+  struct stat file {};
+  if (::stat("/sys/kernel/btf/vmlinux", &file) != 0) return none;
+  const std::lock_guard lock(mutex);
+  for (const auto& entry : read)
+    if (entry.device == file.st_dev && entry.inode == file.st_ino) return entry.btf;
+  read.push_back({file.st_dev, file.st_ino, btf::Btf::load_vmlinux()});
+  return read.back().btf;
 }
 
 bool kernel_has_syscall_wrapper() {

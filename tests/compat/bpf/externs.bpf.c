@@ -8,7 +8,7 @@ char LICENSE[] SEC("license") = "GPL";
 extern int LINUX_KERNEL_VERSION __kconfig;
 extern bool LINUX_HAS_BPF_COOKIE __kconfig;
 extern bool LINUX_HAS_SYSCALL_WRAPPER __kconfig;
-extern bool CONFIG_BPF_SYSCALL __kconfig;
+extern bool CONFIG_BPF_SYSCALL __kconfig __weak;  // weak: the guests have no kernel config file
 extern int CONFIG_HZ __kconfig __weak;
 extern bool CONFIG_NO_SUCH_OPTION_COREBPF __kconfig __weak;
 
