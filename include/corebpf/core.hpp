@@ -119,6 +119,8 @@ class Target {
 
   // /sys/kernel/btf/vmlinux, with the modules of /sys/kernel/btf/* loaded on first need.
   static Target running_kernel();
+  // The same with the running kernel's vmlinux BTF already read (the loader shares one copy).
+  static Target running_kernel(btf::Btf vmlinux);
   // A BTF file (raw, ELF with .BTF, kernel image...): no modules, as with libbpf's btf_custom_path.
   static Target from_file(const std::string& path);
 

@@ -47,7 +47,8 @@ std::optional<std::uint64_t> kallsyms_address(std::string_view symbol);
 // Several names in one pass, parallel to `symbols`.
 std::vector<std::optional<std::uint64_t>> kallsyms_addresses(std::span<const std::string_view> symbols);
 
-// The running kernel's vmlinux BTF (/sys/kernel/btf/vmlinux), read once; empty without it.
+// The running kernel's vmlinux BTF (/sys/kernel/btf/vmlinux), read once (again only if another file
+// takes its path); empty while the file is absent.
 const std::optional<btf::Btf>& running_vmlinux_btf();
 
 // Whether syscalls enter through pt_regs wrappers (__x64_sys_bpf...), from vmlinux BTF, else kallsyms.
@@ -57,5 +58,8 @@ bool kernel_has_syscall_wrapper();
 // (thread-safe) and shared. `with_modules` also loads every module's BTF from /sys/kernel/btf
 // (only needed for typed ksyms and kfuncs that vmlinux lacks).
 const KernelDescription& running_kernel_description(bool with_modules = false);
+// The same without the kernel config (empty `kconfig`), for objects whose externs name no
+// CONFIG_* value: /proc/config.gz is then not read at all.
+const KernelDescription& running_kernel_description_without_kconfig();
 
 }  // namespace corebpf::kernel

@@ -173,6 +173,9 @@ class PinSet {
 corebpf::Object open_and_load(const LoadRequest& request, PinSet& pins) {
   ObjectOptions options;
   options.target_btf = request.kernel_btf;
+  // Maps declared __uint(pinning, LIBBPF_PIN_BY_NAME) are pinned (or reused) where bpftool puts
+  // them: libbpf's default pin root.
+  options.pin_root = "/sys/fs/bpf";
   corebpf::Object object = corebpf::Object::open(request.object_path, options);
   if (request.type) {
     for (ProgramSpec& program : object.spec().programs()) {
@@ -262,7 +265,8 @@ constexpr Object kProgObject = {
     "       load pins the object's first program at FILE; loadall pins every program as DIR/NAME\n"
     "       and, with autoattach, attaches those whose SEC() names a target and pins their links\n"
     "       as DIR/NAME_link, so they stay attached after the command ends.\n"
-    "       pinmaps DIR pins every map of the object as DIR/MAP_NAME.\n"
+    "       pinmaps DIR pins every map of the object as DIR/MAP_NAME. Maps declared with\n"
+    "       LIBBPF_PIN_BY_NAME are pinned as /sys/fs/bpf/MAP_NAME (reused when there), as bpftool does.\n"
     "       kernel_btf BTF: CO-RE relocations against this BTF instead of the running kernel's.\n",
 };
 

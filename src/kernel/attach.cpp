@@ -34,7 +34,7 @@ Link Program::attach() const {
   const bool needs_target = definition_.auto_attach != AutoAttach::tracing &&
                             definition_.auto_attach != AutoAttach::lsm && definition_.auto_attach != AutoAttach::iter;
   if (definition_.type == ProgramType::struct_ops) {
-    util::fail(std::errc::invalid_argument,
+    util::fail(std::errc::operation_not_supported,
                "{} is a struct_ops program: it runs as a member of its struct_ops map, which "
                "Object::attach_struct_ops(map) registers",
                where());
@@ -51,6 +51,10 @@ Link Program::attach() const {
                "{} cannot be attached from its section name alone: its hook needs a target (an "
                "interface, cgroup, socket or map) given to the matching attach_* call",
                where());
+  }
+  if (needs_target && target.empty() && section_.ends_with('/')) {
+    // "raw_tp/": a hook named by an empty name, which exists nowhere (ENOENT, as with libbpf).
+    util::fail(std::errc::no_such_file_or_directory, "{}: the section names an empty attach target", where());
   }
   if (needs_target && target.empty()) {
     util::fail(std::errc::operation_not_supported,

@@ -50,8 +50,10 @@ auto for_program(const Program& program, F&& step) {
   }
 }
 
+// ENOENT, as libbpf says it (neither the kprobe PMU nor kprobe_events exists), so callers that
+// fall back on that errno behave the same with both loaders.
 [[noreturn]] void no_kprobes(const Program& program, std::string_view target) {
-  util::fail(std::errc::operation_not_supported,
+  util::fail(std::errc::no_such_file_or_directory,
              "program '{}': cannot attach a kprobe to '{}': kernel has no kprobe support (no kprobe PMU and no "
              "kprobe_events in tracefs)",
              program.name(), target);

@@ -325,7 +325,11 @@ bool has_bpf_cookie() {
 }
 
 bool charges_memlock() {
-  static const bool answer = probe_charges_memlock();
+  // Kernels with bpf_ktime_get_coarse_ns (5.11) charge BPF memory to the memory cgroup, never to
+  // RLIMIT_MEMLOCK (libbpf decides the same way): one probe load instead of a forked child (~10 ms
+  // of every first load in a process).
+  static const bool answer =
+      !has_helper(ProgramType::socket_filter, BPF_FUNC_ktime_get_coarse_ns) && probe_charges_memlock();
   return answer;
 }
 

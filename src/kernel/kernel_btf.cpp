@@ -12,19 +12,31 @@ namespace {
 
 constexpr const char* kSysfsVmlinux = "/sys/kernel/btf/vmlinux";
 
-// The base for module BTF. sysfs is mapped without a copy; where it is not mounted (some
-// containers) the kernel's own "vmlinux" BTF object serves.
-btf::Btf vmlinux_base() {
-  if (std::filesystem::exists(kSysfsVmlinux)) return btf::Btf::load(kSysfsVmlinux);
+// Calls `visit(id, fd, info)` for each BTF object the kernel itself loaded (vmlinux, modules)
+// until it returns true.
+template <typename Visit>
+void for_each_kernel_btf(Visit&& visit) {
   std::uint32_t id = 0;
   while (auto next = next_id(ObjectType::btf, id)) {
     id = *next;
     auto fd = try_open_by_id(ObjectType::btf, id);
     if (!fd) continue;
     const BtfInfo info = btf_info(fd->get());
-    if (info.is_kernel && info.name == "vmlinux")
-      return btf::Btf::from_vector(btf_bytes(fd->get()), {}, fmt::format("kernel BTF id {} (vmlinux)", id));
+    if (info.is_kernel && visit(id, *fd, info)) return;
   }
+}
+
+// The base for module BTF. sysfs is mapped without a copy; where it is not mounted (some
+// containers) the kernel's own "vmlinux" BTF object serves.
+btf::Btf vmlinux_base() {
+  if (std::filesystem::exists(kSysfsVmlinux)) return btf::Btf::load(kSysfsVmlinux);
+  std::optional<btf::Btf> found;
+  for_each_kernel_btf([&](std::uint32_t id, const UniqueFd& fd, const BtfInfo& info) {
+    if (info.name != "vmlinux") return false;
+    found = btf::Btf::from_vector(btf_bytes(fd.get()), {}, fmt::format("kernel BTF id {} (vmlinux)", id));
+    return true;
+  });
+  if (found) return std::move(*found);
   util::fail(std::errc::no_such_file_or_directory,
              "no vmlinux BTF to use as base for module BTF: {} is missing and no loaded BTF is named vmlinux",
              kSysfsVmlinux);
@@ -65,25 +77,22 @@ std::optional<KernelBtfType> find_kernel_btf_type(std::string_view name, btf::Ki
     if (const auto type = vmlinux->find(name, kind)) return KernelBtfType{type->id(), UniqueFd(), std::string()};
   }
   // Module BTF is split BTF on top of vmlinux's; only the modules' own ids are searched here.
-  std::uint32_t id = 0;
-  while (auto next = next_id(ObjectType::btf, id)) {
-    id = *next;
-    auto fd = try_open_by_id(ObjectType::btf, id);
-    if (!fd) continue;
-    const BtfInfo info = btf_info(fd->get());
-    if (!info.is_kernel || info.name == "vmlinux" || (!module.empty() && info.name != module)) continue;
+  std::optional<KernelBtfType> found;
+  for_each_kernel_btf([&](std::uint32_t id, UniqueFd& fd, const BtfInfo& info) {
+    if (info.name == "vmlinux" || (!module.empty() && info.name != module)) return false;
     const btf::Btf base = vmlinux ? *vmlinux : vmlinux_base();
-    const auto btf = btf::Btf::from_vector(btf_bytes(fd->get()), {.base = &base},
-                                           fmt::format("BTF id {} ({})", id, info.name));
-    for (const auto candidate : btf.find_all(name)) {
+    const auto btf =
+        btf::Btf::from_vector(btf_bytes(fd.get()), {.base = &base}, fmt::format("BTF id {} ({})", id, info.name));
+    for (const auto candidate : btf.find_all(name, btf::name_scope(kind))) {
       if (candidate < btf.first_id() || btf.type(candidate).kind() != kind) continue;
       util::log(LogLevel::debug, "kernel BTF: {} found in module {} (BTF id {}, type {})", name, info.name, id,
                 candidate);
-      return KernelBtfType{candidate, std::move(*fd), info.name};
+      found = KernelBtfType{candidate, std::move(fd), info.name};
+      return true;
     }
-    if (!module.empty()) break;
-  }
-  return std::nullopt;
+    return !module.empty();  // the named module has no such type: stop there
+  });
+  return found;
 }
 
 }  // namespace corebpf::kernel

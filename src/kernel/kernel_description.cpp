@@ -2,20 +2,22 @@
 #include "corebpf/kernel_description.hpp"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <cstring>
 #include <charconv>
+#include <cstring>
+#include <deque>
 #include <filesystem>
 #include <fstream>
 #include <mutex>
 #include <sstream>
 #include <vector>
 
-#include "corebpf/features.hpp"
 #include "corebpf/fd.hpp"
+#include "corebpf/features.hpp"
 #include "util/decompress.hpp"
 #include "util/error_format.hpp"
 #include "util/file_bytes.hpp"
@@ -110,9 +112,9 @@ void stream_kallsyms(std::span<const std::string_view> names, std::vector<std::o
 constexpr std::string_view kWrappedBpfSyscall[] = {"__x64_sys_bpf", "__arm64_sys_bpf", "__s390x_sys_bpf",
                                                    "__riscv_sys_bpf"};
 
-KernelDescription describe_running_kernel(bool with_modules) {
+KernelDescription describe_running_kernel(bool with_modules, bool with_kconfig = true) {
   KernelDescription description;
-  description.kconfig = running_kconfig();
+  if (with_kconfig) description.kconfig = running_kconfig();
   description.kernel_version = running_kernel_version();
   description.has_syscall_wrapper = [] { return kernel_has_syscall_wrapper(); };
   description.has_bpf_cookie = [] { return has_bpf_cookie(); };
@@ -237,19 +239,38 @@ std::optional<std::uint64_t> kallsyms_address(std::string_view symbol) {
 }
 
 const std::optional<btf::Btf>& running_vmlinux_btf() {
-  static const std::optional<btf::Btf> vmlinux = []() -> std::optional<btf::Btf> {
-    if (!std::filesystem::exists("/sys/kernel/btf/vmlinux")) return std::nullopt;
-    return btf::Btf::load_vmlinux();
-  }();
-  return vmlinux;
+  // Read once per file: the path is stat'ed on every call (cheap) and read again only when it is
+  // another file than the one read (a test or container hiding it behind a mount), so nothing
+  // stale is served. Entries live as long as the process: references to them stay valid.
+  struct Entry {
+    dev_t device;
+    ino_t inode;
+    std::optional<btf::Btf> btf;
+  };
+  static const std::optional<btf::Btf> none;
+  static std::mutex mutex;
+  static std::deque<Entry> read;
+  struct stat file {};
+  if (::stat("/sys/kernel/btf/vmlinux", &file) != 0) return none;
+  const std::lock_guard lock(mutex);
+  for (const auto& entry : read)
+    if (entry.device == file.st_dev && entry.inode == file.st_ino) return entry.btf;
+  read.push_back({file.st_dev, file.st_ino, btf::Btf::load_vmlinux()});
+  return read.back().btf;
 }
 
 bool kernel_has_syscall_wrapper() {
   static const bool answer = [] {
-    // vmlinux BTF lists the wrappers as functions: no kallsyms read at all.
+    // vmlinux BTF names the wrappers (as functions): no kallsyms read at all. Its string section
+    // is searched for the name itself, which is far cheaper than building the function-name index
+    // for one question (only a type or function of that name puts it there).
     if (const auto& vmlinux = running_vmlinux_btf()) {
-      for (const auto name : kWrappedBpfSyscall)
-        if (vmlinux->find(name, btf::Kind::Func)) return true;
+      const std::string_view strings(vmlinux->string_at(0).data(), vmlinux->string_section_size());
+      for (const auto name : kWrappedBpfSyscall) {
+        std::string needle(1, '\0');
+        needle.append(name).push_back('\0');
+        if (strings.find(needle) != std::string_view::npos) return true;
+      }
       return false;
     }
     const auto found = kallsyms_addresses(kWrappedBpfSyscall);
@@ -267,6 +288,13 @@ const KernelDescription& running_kernel_description(bool with_modules) {
   }
   std::call_once(base_once, [] { base = describe_running_kernel(false); });
   return base;
+}
+
+const KernelDescription& running_kernel_description_without_kconfig() {
+  static std::once_flag once;
+  static KernelDescription lean;
+  std::call_once(once, [] { lean = describe_running_kernel(false, false); });
+  return lean;
 }
 
 }  // namespace corebpf::kernel

@@ -3,7 +3,6 @@
 #include <fcntl.h>
 #include <linux/bpf.h>
 #include <sys/mman.h>
-#include <sys/utsname.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -179,11 +178,15 @@ struct Object::State {
     const bool has_archive = !options.btf_archive.empty() || !options.embedded_btf_archive.kernels.empty();
     std::error_code ec;
     const bool kernel_has_btf = std::filesystem::file_size(kRunningVmlinuxBtf, ec) > 0 && !ec;
-    if (!has_archive || kernel_has_btf) return core::Target::running_kernel();
-    utsname names{};
-    ::uname(&names);
-    btf::Btf btf = options.btf_archive.empty() ? btf::btf_from_archive(options.embedded_btf_archive, names.release)
-                                               : btf::btf_from_archive(options.btf_archive, names.release);
+    if (!has_archive || kernel_has_btf) {
+      // The running kernel's vmlinux BTF is read once per process and shared with attach
+      // targets, struct_ops and externs.
+      const auto& vmlinux = kernel::running_vmlinux_btf();
+      return vmlinux ? core::Target::running_kernel(*vmlinux) : core::Target::running_kernel();
+    }
+    const auto& release = kernel::running_kernel_release();
+    btf::Btf btf = options.btf_archive.empty() ? btf::btf_from_archive(options.embedded_btf_archive, release)
+                                               : btf::btf_from_archive(options.btf_archive, release);
     util::log(LogLevel::debug, "{}: the kernel has no BTF; relocating against {} from the BTF archive", what(),
               btf.source_name());
     return core::Target(std::move(btf));
@@ -767,7 +770,15 @@ void Object::load() {
   try {
     kernel::raise_memlock_if_needed();
     state.relocate();
-    if (!state.spec.externs().empty()) state.spec.resolve_externs(kernel::running_kernel_description());
+    if (!state.spec.externs().empty()) {
+      // The kernel config is read only for an object that asks for a CONFIG_* value.
+      const auto& externs = state.spec.externs();
+      const bool wants_config = std::any_of(externs.begin(), externs.end(), [](const ExternSpec& e) {
+        return e.kind == ExternKind::kconfig && e.name.starts_with("CONFIG_");
+      });
+      state.spec.resolve_externs(wants_config ? kernel::running_kernel_description()
+                                              : kernel::running_kernel_description_without_kconfig());
+    }
     state.load_btf();
     state.create_maps();
     state.load_programs();

@@ -28,8 +28,7 @@ namespace {
 std::optional<std::uint32_t> numbered(std::string_view line, std::string_view* rest) {
   std::uint32_t index = 0;
   auto [end, ec] = std::from_chars(line.data(), line.data() + line.size(), index);
-  if (ec != std::errc() || end == line.data() || end == line.data() + line.size() || *end != ':')
-    return std::nullopt;
+  if (ec != std::errc() || end == line.data() || end == line.data() + line.size() || *end != ':') return std::nullopt;
   *rest = line.substr(static_cast<std::size_t>(end - line.data()));
   return index;
 }
@@ -62,7 +61,7 @@ std::string_view trimmed(std::string_view line) {
 }  // namespace
 
 std::string_view verifier_reason(std::string_view log) {
-  std::string_view after_insn;     // the first candidate after the last instruction line
+  std::string_view after_insn;  // the first candidate after the last instruction line
   std::string_view last_candidate;
   bool seen_insn = false;
   while (!log.empty()) {

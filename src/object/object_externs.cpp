@@ -350,7 +350,9 @@ class ExternResolver {
       fail(ext, "resolving it needs the kernel's BTF, which the kernel description lacks");
     }
     auto search = [&](const btf::Btf& target, int module) {
-      for (auto id : target.find_all(ext.name)) {
+      // Variables and functions only: the symbol part of the name index (the type part, built
+      // for CO-RE, is not needed here).
+      for (auto id : target.find_all(ext.name, btf::name_scope(kind))) {
         if (id < target.first_id()) continue;  // a module's base types are vmlinux's, searched already
         auto type = target.type(id);
         if (type.kind() != kind) continue;

@@ -191,7 +191,7 @@ std::string_view ProgramSpec::attach_btf_module() const {
   const std::string_view target = definition_.attach_target;
   const auto colon = target.find(':');
   return definition_.attach_target_is_btf && colon != std::string_view::npos ? target.substr(0, colon)
-                                                                              : std::string_view();
+                                                                             : std::string_view();
 }
 
 std::string ProgramSpec::attach_btf_name() const {

@@ -47,6 +47,13 @@ TEST(KernelDescription, Kallsyms) {
   ASSERT_TRUE(address);
   EXPECT_NE(*address, 0u);
   EXPECT_FALSE(kernel::kallsyms_address("no_such_symbol_corebpf"));
+  // Several names in one streamed pass, parallel to the names asked.
+  const std::string_view names[] = {"no_such_symbol_corebpf", "bpf_prog_put", "bpf_prog_put"};
+  const auto found = kernel::kallsyms_addresses(names);
+  ASSERT_EQ(found.size(), 3u);
+  EXPECT_FALSE(found[0]);
+  EXPECT_EQ(found[1], address);
+  EXPECT_EQ(found[2], address) << "a name asked twice is answered twice";
   const auto& kernel = kernel::running_kernel_description();
   EXPECT_EQ(kernel.kallsyms("bpf_prog_put"), address);
 #if defined(__x86_64__)

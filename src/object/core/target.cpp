@@ -127,8 +127,10 @@ Target::~Target() = default;
 Target::Target(Target&&) noexcept = default;
 Target& Target::operator=(Target&&) noexcept = default;
 
-Target Target::running_kernel() {
-  return Target(Btf::load_vmlinux(), [](const Btf& vmlinux) {
+Target Target::running_kernel() { return running_kernel(Btf::load_vmlinux()); }
+
+Target Target::running_kernel(Btf vmlinux_btf) {
+  return Target(std::move(vmlinux_btf), [](const Btf& vmlinux) {
     std::vector<Btf> modules;
     std::error_code ec;
     for (const auto& entry : std::filesystem::directory_iterator("/sys/kernel/btf", ec)) {
