@@ -1,6 +1,8 @@
 // Portability corpus for `core check`: a kfunc newer than Linux 6.1 (the numbers iterator of 6.4)
 // called unconditionally through a strong extern: the whole object fails where the kernel lacks
-// it, as the loader's extern resolution fails.
+// it, as the loader's extern resolution fails. vmlinux.h's own kfunc prototypes are weak (as
+// bpftool's are), and a weak earlier declaration would make the strong ones below weak too.
+#define BPF_NO_KFUNC_PROTOTYPES
 #include "vmlinux.h"
 
 #include <bpf/bpf_helpers.h>
