@@ -119,6 +119,7 @@ function(corebpf_add_bpf target)
     if(ARG_VMLINUX)
       get_filename_component(given ${ARG_VMLINUX} ABSOLUTE)
       add_custom_command(OUTPUT ${vmlinux_dir}/vmlinux.h
+                         COMMAND ${CMAKE_COMMAND} -E make_directory ${vmlinux_dir}
                          COMMAND ${CMAKE_COMMAND} -E copy ${given} ${vmlinux_dir}/vmlinux.h
                          DEPENDS ${given} VERBATIM)
     else()

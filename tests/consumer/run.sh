@@ -24,6 +24,8 @@ echo "== find_package(corebpf) + corebpf_add_bpf()"
 cmake -S "$source/tests/consumer/cmake" -B "$tmp/cmake-build" -G Ninja -DCMAKE_PREFIX_PATH="$tmp/prefix" >/dev/null
 cmake --build "$tmp/cmake-build"
 "$tmp/cmake-build/minimal"
+"$tmp/cmake-build/from_btf/minimal_from_btf"
+"$tmp/cmake-build/from_header/minimal_from_header"
 
 echo "== pkg-config + make"
 PKG_CONFIG_PATH="$tmp/prefix/lib/pkgconfig" pkg-config --cflags --libs --static corebpf
