@@ -21,6 +21,19 @@ struct Insn {
   bool is_ld_imm64() const noexcept { return code == (kLd | kDw | kImm); }
   bool is_call() const noexcept { return code == (kJmp | kCall); }
   bool is_exit() const noexcept { return code == (kJmp | kExit); }
+  // Bytes a load or store moves (its size field: 1, 2, 4 or 8).
+  unsigned access_size() const noexcept {
+    switch (code & kDw) {
+      case kB:
+        return 1;
+      case kH:
+        return 2;
+      case kW:
+        return 4;
+      default:
+        return 8;
+    }
+  }
 
   // Classes.
   static constexpr std::uint8_t kLd = 0x00, kLdx = 0x01, kSt = 0x02, kStx = 0x03, kAlu = 0x04, kJmp = 0x05,

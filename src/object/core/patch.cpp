@@ -9,19 +9,6 @@
 namespace corebpf::core {
 namespace {
 
-std::uint32_t size_bytes(std::uint8_t size_code) {
-  switch (size_code) {
-    case Insn::kB:
-      return 1;
-    case Insn::kH:
-      return 2;
-    case Insn::kW:
-      return 4;
-    default:
-      return 8;
-  }
-}
-
 int size_code(std::uint32_t bytes) {
   switch (bytes) {
     case 1:
@@ -137,7 +124,7 @@ class Patcher {
     }
     insn.off = static_cast<std::int16_t>(r_.target_value);
     if (!resizing) return;
-    const std::uint32_t current = size_bytes(insn.code & 0x18);
+    const std::uint32_t current = insn.access_size();
     if (current != r_.local_size)
       fail("insn #{}: accesses {} bytes, but the field is {} bytes", r_.insn_index, current, r_.local_size);
     const int code = size_code(r_.target_size);

@@ -56,19 +56,6 @@ std::uint64_t sign_extend(std::uint64_t value, unsigned bits) {
   return (value ^ sign) - sign;
 }
 
-unsigned access_size(std::uint8_t code) {
-  switch (code & 0x18) {
-    case Insn::kB:
-      return 1;
-    case Insn::kH:
-      return 2;
-    case Insn::kW:
-      return 4;
-    default:
-      return 8;
-  }
-}
-
 // The stack slot of a frame offset (negative, from r10), when the access covers exactly it.
 std::optional<std::size_t> slot_of(std::int64_t offset, unsigned size) {
   if (size != 8 || offset >= 0 || offset < -static_cast<std::int64_t>(kStackSlots * 8) || offset % 8 != 0)
@@ -418,7 +405,7 @@ class Walker {
 
   void step_ldx(State& s, const Insn& insn) {
     const std::uint8_t mode = insn.code & 0xe0;
-    const unsigned size = access_size(insn.code);
+    const unsigned size = insn.access_size();
     const Value base = s.regs[insn.src()];
     Value out;
     if (mode == Insn::kMem || mode == Insn::kMemsx) {
@@ -435,7 +422,7 @@ class Walker {
 
   void step_store(State& s, const Insn& insn, bool immediate) {
     const std::uint8_t mode = insn.code & 0xe0;
-    const unsigned size = access_size(insn.code);
+    const unsigned size = insn.access_size();
     const Value base = s.regs[insn.dst()];
     if (mode == Insn::kAtomic) {
       if (base.kind == Value::Kind::frame) forget_stack_range(s, static_cast<std::int64_t>(base.v) + insn.off, size);
