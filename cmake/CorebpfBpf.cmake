@@ -3,7 +3,8 @@
 # tests, examples and benchmarks (one mechanism).
 #
 # corebpf_add_bpf(TARGET SOURCES x.bpf.c... [VMLINUX file.h | BTF file]
-#                 [INCLUDE_DIRECTORIES dirs...] [COMPILE_DEFINITIONS defs...] [TYPES type...])
+#                 [INCLUDE_DIRECTORIES dirs...] [COMPILE_DEFINITIONS defs...] [TYPES type...]
+#                 [BTF_ARCHIVE dir-or-file...])
 #   Compiles each x.bpf.c with `clang -g -O2 -target bpf -D__TARGET_ARCH_<arch>` into
 #   ${CMAKE_CURRENT_BINARY_DIR}/x.bpf.o, generates x.skel.hpp next to it with
 #   `corebpf gen skeleton`, and defines TARGET as an INTERFACE library carrying that directory:
@@ -12,6 +13,8 @@
 #   by default made once per build tree from the running kernel's BTF (/sys/kernel/btf/vmlinux),
 #   from the BTF file given with BTF, or the header given with VMLINUX. TYPES: more types for the
 #   skeletons (`gen skeleton ... type T`), such as a ring buffer's record; each object must have them.
+#   BTF_ARCHIVE: kernels' BTF (archive directories, or <release>.btf files) whose parts the
+#   objects' CO-RE relocations need are embedded in the skeletons, for kernels without BTF.
 #
 # corebpf_bpf_object(NAME SOURCE [VMLINUX] [SKELETON] [CLANG compiler] [CFLAGS flags...])
 #   This repository's test objects: compiles SOURCE into ${CMAKE_CURRENT_BINARY_DIR}/NAME.bpf.o
@@ -89,13 +92,13 @@ function(_corebpf_skeleton object header)
     OUTPUT ${header}
     COMMAND ${_corebpf_cli} gen skeleton ${object} ${ARGN} > ${header}.tmp
     COMMAND ${CMAKE_COMMAND} -E rename ${header}.tmp ${header}
-    DEPENDS ${object} ${_corebpf_cli}
+    DEPENDS ${object} ${_corebpf_cli} ${_corebpf_skeleton_depends}
     COMMENT "Generating skeleton ${header_name}"
     VERBATIM)
 endfunction()
 
 function(corebpf_add_bpf target)
-  cmake_parse_arguments(ARG "" "VMLINUX;BTF;CLANG" "SOURCES;INCLUDE_DIRECTORIES;COMPILE_DEFINITIONS;CFLAGS;TYPES"
+  cmake_parse_arguments(ARG "" "VMLINUX;BTF;CLANG" "SOURCES;INCLUDE_DIRECTORIES;COMPILE_DEFINITIONS;CFLAGS;TYPES;BTF_ARCHIVE"
                         ${ARGN})
   if(NOT ARG_SOURCES)
     message(FATAL_ERROR "corebpf_add_bpf(${target}): no SOURCES")
@@ -142,6 +145,15 @@ function(corebpf_add_bpf target)
   set(type_args)
   foreach(type IN LISTS ARG_TYPES)
     list(APPEND type_args type ${type})
+  endforeach()
+  # Read by _corebpf_skeleton: an archive given as a file is a dependency of the skeletons.
+  set(_corebpf_skeleton_depends)
+  foreach(archive IN LISTS ARG_BTF_ARCHIVE)
+    get_filename_component(archive ${archive} ABSOLUTE)
+    list(APPEND type_args btf_archive ${archive})
+    if(NOT IS_DIRECTORY ${archive})
+      list(APPEND _corebpf_skeleton_depends ${archive})
+    endif()
   endforeach()
   set(outputs)
   set(objects)

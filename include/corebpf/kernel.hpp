@@ -119,4 +119,8 @@ struct KernelBtfType {
 };
 std::optional<KernelBtfType> find_kernel_btf_type(std::string_view name, btf::Kind kind, std::string_view module = {});
 
+// An fd of the BTF the kernel loaded for module `module` (what a kfunc call's fd_array slot and a
+// module ksym's ld_imm64 take); empty when no such module BTF is loaded.
+UniqueFd module_btf_fd(std::string_view module);
+
 }  // namespace corebpf::kernel

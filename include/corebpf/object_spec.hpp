@@ -500,6 +500,9 @@ struct KernelDescription {
   // For typed ksyms and kfuncs: vmlinux BTF, then the modules' split BTF.
   std::optional<btf::Btf> vmlinux_btf;
   std::vector<btf::Btf> module_btfs;
+  // The modules' names, in module_btfs' order (the kernel's BTF object names: what the loader
+  // opens for an extern found in a module). May be shorter when unknown (BTF read from files).
+  std::vector<std::string> module_names;
 };
 
 struct OpenOptions {

@@ -6,6 +6,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "corebpf/btf_dump.hpp"
@@ -17,6 +18,10 @@ struct SkeletonOptions {
   std::string name;
   // More types to generate, by name (a ring buffer's record has no map type to reach it).
   std::vector<std::string> types;
+  // Kernels' BTF by release (vmlinux BTF, not split): the skeleton embeds, for each, only what the
+  // object's CO-RE relocations need (core::min_core_btf), and open() hands that archive to the
+  // loader for kernels without BTF of their own (ObjectOptions::embedded_btf_archive).
+  std::vector<std::pair<std::string, btf::Btf>> btf_archive;
 };
 
 // "minimal" for "path/minimal.bpf.o": the file name up to its first '.', made a C++ identifier.

@@ -112,13 +112,23 @@ void run_min_core_btf(Context& context, Arguments& args) {
 void run_skeleton(Context& context, Arguments& args) {
   const std::string path(args.take("object file path"));
   SkeletonOptions options;
-  static constexpr std::string_view kKeywords[] = {"name", "type"};
+  static constexpr std::string_view kKeywords[] = {"name", "type", "btf_archive"};
   while (!args.empty()) {
     const auto keyword = args.take_keyword(kKeywords, "skeleton keyword");
-    if (keyword == "name")
+    if (keyword == "name") {
       options.name = std::string(args.take("skeleton name"));
-    else
+    } else if (keyword == "type") {
       options.types.emplace_back(args.take("type name"));
+    } else {
+      // A directory is an archive of kernels; a file is one kernel named by its file name.
+      const std::string archive(args.take("BTF archive directory or file"));
+      if (std::filesystem::is_directory(archive)) {
+        for (const auto& entry : btf::scan_btf_archive(archive))
+          options.btf_archive.emplace_back(entry.release, btf::Btf::load(entry.path));
+      } else {
+        options.btf_archive.emplace_back(btf::release_of_btf_file(archive), btf::Btf::load(archive));
+      }
+    }
   }
   const auto file = util::FileBytes::open(path);
   // The whole header is made before any of it is written, so an error leaves no partial output.
@@ -129,7 +139,7 @@ void run_skeleton(Context& context, Arguments& args) {
 
 constexpr Verb kGenVerbs[] = {
     {"min_core_btf", run_min_core_btf, "min_core_btf INPUT OUTPUT OBJECT [OBJECT...]"},
-    {"skeleton", run_skeleton, "skeleton OBJECT [name NAME] [type TYPE]..."},
+    {"skeleton", run_skeleton, "skeleton OBJECT [name NAME] [type TYPE]... [btf_archive ARCHIVE]..."},
 };
 
 constexpr Object kGenObject = {
@@ -143,7 +153,10 @@ constexpr Object kGenObject = {
     "       OBJECT := a BPF object file (clang -g -target bpf) whose CO-RE relocations the output serves,\n"
     "                 or (skeleton) that the C++ header embeds\n"
     "       NAME   := the skeleton's C++ namespace (default: the object's file name up to its first '.')\n"
-    "       TYPE   := a struct, union, enum or typedef of the object's BTF to generate as well\n",
+    "       TYPE   := a struct, union, enum or typedef of the object's BTF to generate as well\n"
+    "       ARCHIVE := kernels' BTF for kernels without their own (a BTF archive directory, or one\n"
+    "                 <release>.btf file): the skeleton embeds what the object's CO-RE relocations\n"
+    "                 need of each and loads with it where /sys/kernel/btf/vmlinux is missing\n",
 };
 
 }  // namespace

@@ -95,4 +95,14 @@ std::optional<KernelBtfType> find_kernel_btf_type(std::string_view name, btf::Ki
   return found;
 }
 
+UniqueFd module_btf_fd(std::string_view module) {
+  UniqueFd found;
+  for_each_kernel_btf([&](std::uint32_t, UniqueFd& fd, const BtfInfo& info) {
+    if (info.name != module) return false;
+    found = std::move(fd);
+    return true;
+  });
+  return found;
+}
+
 }  // namespace corebpf::kernel

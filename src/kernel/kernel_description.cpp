@@ -127,6 +127,7 @@ KernelDescription describe_running_kernel(bool with_modules, bool with_kconfig =
       btf::LoadOptions split;
       split.base = &*description.vmlinux_btf;
       description.module_btfs.push_back(btf::Btf::load(entry.path().string(), split));
+      description.module_names.push_back(entry.path().filename().string());
     }
   }
   return description;

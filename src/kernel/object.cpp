@@ -140,6 +140,10 @@ struct Object::State {
   std::vector<std::string> logs;
   std::vector<util::MappedRegion> regions;  // parallel to maps; empty when not mapped
   UniqueFd btf_fd;
+  // The kernel the externs were resolved against, and the BTF fds of the modules they were found
+  // in (by index in its module_btfs), held through the program loads that name them.
+  const KernelDescription* kernel_description = nullptr;
+  std::map<int, UniqueFd> module_btf_fds;
   // Pins this load made, removed again if the load fails.
   std::vector<std::string> new_pins;
 
@@ -156,6 +160,7 @@ struct Object::State {
     for (auto& map : maps) map = Map();
     logs.clear();
     btf_fd.reset();
+    module_btf_fds.clear();
     struct_ops.clear();
     for (const auto& pin : new_pins) ::unlink(pin.c_str());
     new_pins.clear();
@@ -342,15 +347,17 @@ struct Object::State {
   }
 
   // Some map types (sockmap, sockhash, fd arrays, devmaps...) take no BTF for key and value and
-  // refuse it with ENOTSUPP; they work the same without it.
+  // refuse it with ENOTSUPP; older kernels refuse BTF they cannot check (EINVAL), and a global
+  // data section without variables (only clang's private constants) has no DATASEC a keyless
+  // array could take. As libbpf does, such a map is created again without BTF: it works the same,
+  // only without typed dumps.
   Map create_or_without_btf(MapCreateOptions& create, const std::string& name) const {
     try {
       return Map::create(create);
     } catch (const Error& e) {
-      constexpr int kKernelEnotsupp = 524;  // ENOTSUPP, kernel-internal: no libc name
-      if (create.btf_fd < 0 || e.errno_value() != kKernelEnotsupp) throw;
-      util::log(LogLevel::debug, "{}: map '{}': its type takes no BTF for key and value, created without", what(),
-                name);
+      if (create.btf_fd < 0 || create.type == MapType::struct_ops) throw;
+      util::log(LogLevel::debug, "{}: map '{}': the kernel refused its BTF ({}); created without", what(), name,
+                e.message());
       create.btf_fd = -1;
       create.btf_key_type_id = 0;
       create.btf_value_type_id = 0;
@@ -563,6 +570,42 @@ struct Object::State {
     return insns;
   }
 
+  // The fd of the BTF of module `module` (an index in the kernel description's module_btfs).
+  int module_btf(int module, const ProgramSpec& program, const ExternSpec& ext) {
+    auto& fd = module_btf_fds[module];
+    if (fd) return fd.get();
+    const auto& names = kernel_description->module_names;
+    const std::string name = static_cast<std::size_t>(module) < names.size() ? names[module] : std::string();
+    if (!name.empty()) fd = kernel::module_btf_fd(name);
+    if (!fd) {
+      util::fail(std::errc::no_such_file_or_directory,
+                 "{}: program '{}': '{}' is in the BTF of module {}, which the kernel no longer has loaded", what(),
+                 program.name(), ext.name, name.empty() ? fmt::format("#{}", module) : name);
+    }
+    return fd.get();
+  }
+
+  // Kfunc calls and typed ksyms found in a module's BTF name that BTF: a call by its slot in the
+  // load's fd_array (slot 0 is vmlinux), an ld_imm64 by the fd in its second half.
+  std::vector<int> link_module_externs(const ProgramSpec& program, std::vector<Insn>& insns) {
+    std::vector<int> fd_array;
+    for (const auto& use : program.extern_uses()) {
+      const ExternSpec& ext = spec.externs()[use.extern_index];
+      if (!ext.resolved || ext.target_module < 0) continue;
+      const int fd = module_btf(ext.target_module, program, ext);
+      Insn& insn = insns[use.insn_index];
+      if (!insn.is_call()) {
+        insns[use.insn_index + 1].imm = fd;
+        continue;
+      }
+      if (fd_array.empty()) fd_array.push_back(0);
+      auto slot = std::find(fd_array.begin() + 1, fd_array.end(), fd);
+      if (slot == fd_array.end()) slot = fd_array.insert(fd_array.end(), fd);
+      insn.off = static_cast<std::int16_t>(slot - fd_array.begin());
+    }
+    return fd_array;
+  }
+
   // fentry/fexit/fmod_ret/tp_btf/lsm/iter: the target's BTF id, in vmlinux or in a module (whose
   // BTF fd the load takes too). ESRCH when it is nowhere, as libbpf says it.
   kernel::KernelBtfType attach_btf_target(const ProgramSpec& program) const {
@@ -641,13 +684,15 @@ struct Object::State {
     for (std::size_t index = 0; index < count; ++index) {
       const ProgramSpec& program = spec.programs()[index];
       if (!program.autoload()) continue;
-      const auto insns = insns_with_map_fds(program);
+      auto insns = insns_with_map_fds(program);
+      const auto fd_array = link_module_externs(program, insns);
       std::vector<kernel::detail::KernelFuncInfo> func_info;
       std::vector<kernel::detail::KernelLineInfo> line_info;
       kernel::detail::ProgramLoadRequest request;
       kernel::KernelBtfType attach_target;  // holds a module's BTF fd through the load
       request.type = program.type();
       request.insns = insns;
+      request.fd_array = fd_array;
       request.name = program.name();
       request.license = spec.license();
       request.expected_attach_type = program.expected_attach_type();
@@ -776,8 +821,17 @@ void Object::load() {
       const bool wants_config = std::any_of(externs.begin(), externs.end(), [](const ExternSpec& e) {
         return e.kind == ExternKind::kconfig && e.name.starts_with("CONFIG_");
       });
-      state.spec.resolve_externs(wants_config ? kernel::running_kernel_description()
-                                              : kernel::running_kernel_description_without_kconfig());
+      // Module BTF is read only for a typed ksym or kfunc that vmlinux lacks.
+      const auto& vmlinux = kernel::running_vmlinux_btf();
+      const bool wants_modules =
+          vmlinux && std::any_of(externs.begin(), externs.end(), [&](const ExternSpec& e) {
+            if (e.kind != ExternKind::kfunc && e.kind != ExternKind::ksym_typed) return false;
+            return !vmlinux->find(e.name, e.kind == ExternKind::kfunc ? btf::Kind::Func : btf::Kind::Var);
+          });
+      state.kernel_description = wants_modules  ? &kernel::running_kernel_description(true)
+                                 : wants_config ? &kernel::running_kernel_description()
+                                                : &kernel::running_kernel_description_without_kconfig();
+      state.spec.resolve_externs(*state.kernel_description);
     }
     state.load_btf();
     state.create_maps();

@@ -45,6 +45,7 @@ LoadOutcome attempt_program(const ProgramLoadRequest& request, std::uint32_t log
   attr.attach_btf_id = request.attach_btf_id;
   if (request.attach_btf_obj_fd >= 0) attr.attach_btf_obj_fd = static_cast<std::uint32_t>(request.attach_btf_obj_fd);
   if (request.attach_prog_fd >= 0) attr.attach_prog_fd = static_cast<std::uint32_t>(request.attach_prog_fd);
+  if (!request.fd_array.empty()) attr.fd_array = reinterpret_cast<std::uintptr_t>(request.fd_array.data());
   std::vector<char> log;
   if (log_level != 0) {
     log.assign(log_size, '\0');

@@ -10,6 +10,7 @@
 #include <set>
 
 #include "btf/dump_cxx.hpp"
+#include "corebpf/min_core_btf.hpp"
 #include "corebpf/object_spec.hpp"
 #include "util/error_format.hpp"
 
@@ -106,6 +107,8 @@ class Generator {
   void write_section(const Section& section);
   void write_class();
   void write_elf();
+  void write_btf_archive();
+  void write_bytes(std::span<const std::byte> bytes);
 
   std::span<const std::byte> elf_;
   std::string_view file_name_;
@@ -278,14 +281,40 @@ void Generator::write_section(const Section& section) {
   putf("static_assert(sizeof({0}) >= {1} && sizeof({0}) - {1} < alignof({0}));\n\n", section.type_name, size);
 }
 
+// `bytes` as the initializer of an unsigned char array (the braces included).
+void Generator::write_bytes(std::span<const std::byte> bytes) {
+  put("{");
+  for (std::size_t i = 0; i < bytes.size(); ++i) {
+    if (i % 24 == 0) put("\n      ");
+    putf("{},", static_cast<unsigned>(bytes[i]));
+  }
+  put("\n    }");
+}
+
 void Generator::write_elf() {
   put("  // The object file, embedded.\n  static std::span<const std::byte> elf_bytes() noexcept {\n"
-      "    alignas(8) static constexpr unsigned char bytes[] = {");
-  for (std::size_t i = 0; i < elf_.size(); ++i) {
-    if (i % 24 == 0) put("\n      ");
-    putf("{},", static_cast<unsigned>(elf_[i]));
+      "    alignas(8) static constexpr unsigned char bytes[] = ");
+  write_bytes(elf_);
+  put(";\n    return std::as_bytes(std::span(bytes));\n  }\n\n");
+}
+
+// The kernels' BTF cut down to what this object relocates against, by release.
+void Generator::write_btf_archive() {
+  if (options_.btf_archive.empty()) return;
+  put("  // For kernels without BTF: the part of each listed kernel's BTF that this object's CO-RE\n"
+      "  // relocations read, by release (open() passes it as ObjectOptions::embedded_btf_archive).\n"
+      "  static corebpf::btf::MemoryArchive btf_archive() {\n    corebpf::btf::MemoryArchive archive;\n");
+  const std::span<const ObjectSpec> objects(&spec(), 1);
+  std::size_t index = 0;
+  for (const auto& [release, kernel_btf] : options_.btf_archive) {
+    const auto minimal = core::min_core_btf(kernel_btf, objects);
+    putf("    // {}: {} bytes\n    alignas(8) static constexpr unsigned char kernel{}[] = ", release,
+         minimal.bytes.size(), index);
+    write_bytes(minimal.bytes);
+    putf(";\n    archive.kernels.emplace(\"{}\", std::as_bytes(std::span(kernel{})));\n", release, index);
+    ++index;
   }
-  put("\n    };\n    return std::as_bytes(std::span(bytes));\n  }\n\n");
+  put("    return archive;\n  }\n\n");
 }
 
 void Generator::write_class() {
@@ -316,9 +345,18 @@ void Generator::write_class() {
   }
   put("  };\n\n");
   write_elf();
-  put("  // Opens the embedded object; nothing is loaded yet.\n"
-      "  static Skeleton open(corebpf::ObjectOptions options = {}) { return Skeleton(std::move(options)); }\n\n"
-      "  Skeleton(Skeleton&&) noexcept = default;\n"
+  write_btf_archive();
+  if (options_.btf_archive.empty()) {
+    put("  // Opens the embedded object; nothing is loaded yet.\n"
+        "  static Skeleton open(corebpf::ObjectOptions options = {}) { return Skeleton(std::move(options)); }\n\n");
+  } else {
+    put("  // Opens the embedded object with its BTF archive (unless options bring one); nothing is\n"
+        "  // loaded yet.\n"
+        "  static Skeleton open(corebpf::ObjectOptions options = {}) {\n"
+        "    if (options.embedded_btf_archive.kernels.empty()) options.embedded_btf_archive = btf_archive();\n"
+        "    return Skeleton(std::move(options));\n  }\n\n");
+  }
+  put("  Skeleton(Skeleton&&) noexcept = default;\n"
       "  Skeleton& operator=(Skeleton&& other) noexcept {\n"
       "    if (this != &other) {\n      std::destroy_at(this);\n      std::construct_at(this, std::move(other));\n"
       "    }\n    return *this;\n  }\n  ~Skeleton() = default;  // links first, then the object\n\n");

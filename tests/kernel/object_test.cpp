@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdint>
 #include <cstring>
 #include <filesystem>
@@ -13,6 +14,7 @@
 #include <vector>
 
 #include "corebpf/error.hpp"
+#include "corebpf/kernel.hpp"
 #include "corebpf/object.hpp"
 #include "kernel/kernel_test_support.hpp"
 
@@ -89,6 +91,33 @@ TEST(Object, LoadsRunsAndSharesGlobalData) {
   run_on_packet(program, 64);
   EXPECT_EQ(live_global<std::uint64_t>(object, ".bss", "runs"), 1003u);
   EXPECT_EQ(lookup<std::uint64_t>(object.map("seen"), 100 + 64 - kEthernetHeader), 1003u);
+}
+
+// Kfunc calls resolved where the kernel has them: in vmlinux BTF, or in a module's split BTF
+// (Debian's nf_conntrack.ko), which the load names through its fd_array.
+TEST(Object, CallsKfuncsOfVmlinuxAndOfModules) {
+  COREBPF_REQUIRE_ROOT();
+  const auto lookup_kfunc = kernel::find_kernel_btf_type("bpf_xdp_ct_lookup", btf::Kind::Func);
+  if (!lookup_kfunc) GTEST_SKIP() << test::unsupported("conntrack kfuncs (CONFIG_NF_CONNTRACK with BTF)");
+  COREBPF_REQUIRE_PROGRAMS(bpf_object("object_kfuncs"), "xdp_ct", "tc_ct");
+  // Debian's kernels build nf_conntrack as a module (the qemu guests load it): the module path.
+  if (std::filesystem::exists("/sys/kernel/btf/nf_conntrack")) EXPECT_EQ(lookup_kfunc->module, "nf_conntrack");
+  SCOPED_TRACE(lookup_kfunc->module.empty() ? "kfuncs in vmlinux" : "kfuncs in module " + lookup_kfunc->module);
+  const auto fds_before = test::open_fd_count();
+  {
+    auto object = Object::open(bpf_object("object_kfuncs"));
+    object.load();
+    std::vector<std::byte> packet(64);
+    TestRunOptions options;
+    options.data_in = packet;
+    EXPECT_EQ(object.program("xdp_ct").test_run(options).retval, 2u);  // XDP_PASS
+    EXPECT_EQ(object.program("tc_ct").test_run(options).retval, 0u);
+    EXPECT_EQ(live_global<std::uint64_t>(object, ".bss", "lookups"), 2u);
+    // Nothing in the conntrack table matches the made-up tuples: the kfunc said so.
+    EXPECT_EQ(live_global<std::uint64_t>(object, ".bss", "found"), 0u);
+    EXPECT_EQ(live_global<std::int32_t>(object, ".bss", "last_error"), -ENOENT);
+  }
+  EXPECT_EQ(test::open_fd_count(), fds_before) << "the module BTF fds are released with the object";
 }
 
 TEST(Object, ViewsAndHandlesSayWhatIsWrong) {
