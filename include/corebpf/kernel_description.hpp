@@ -33,12 +33,17 @@ const std::string& running_kernel_release();
 std::uint32_t running_kernel_version();
 
 // A kernel config file's CONFIG_* settings: "CONFIG_X=value" lines as written (y, m, a number, a
-// quoted string) and "# CONFIG_X is not set" lines as "n". Anything else is ignored.
-std::map<std::string, std::string, std::less<>> parse_kconfig(std::string_view text);
+// quoted string) and "# CONFIG_X is not set" lines as "n". Anything else is ignored. With
+// `wanted` (sorted), only those names are kept.
+std::map<std::string, std::string, std::less<>> parse_kconfig(std::string_view text,
+                                                              std::span<const std::string_view> wanted = {});
 
 // The running kernel's config: /proc/config.gz, else /boot/config-<release>. Empty when neither
 // exists (weak kconfig externs then stay zero; strong ones fail to resolve by name).
 const std::map<std::string, std::string, std::less<>>& running_kconfig();
+// Only the settings named in `wanted` (sorted): what a load asks for, without a map of the
+// thousands of others.
+std::map<std::string, std::string, std::less<>> running_kconfig(std::span<const std::string_view> wanted);
 
 // An address from /proc/kallsyms, streamed for this name only (no table of all symbols; found
 // addresses are remembered); empty when unknown or when the kernel hides addresses (they read as

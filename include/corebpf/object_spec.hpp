@@ -503,6 +503,9 @@ struct KernelDescription {
   // The modules' names, in module_btfs' order (the kernel's BTF object names: what the loader
   // opens for an extern found in a module). May be shorter when unknown (BTF read from files).
   std::vector<std::string> module_names;
+  // When module_btfs is empty: a description with the modules, asked for the first time a typed
+  // ksym or kfunc is not in vmlinux (reading every module's BTF costs more than most loads).
+  std::function<const KernelDescription&()> with_modules;
 };
 
 struct OpenOptions {

@@ -137,10 +137,34 @@ namespace {
 
 using detail::BtfData;
 
-// Calls `visit(id)` for every type of `data` (not its base) whose essential name is `key`, in
-// probe order; stops early when `visit` returns true.
+// Lookups per scope answered by scanning the types before the index is built. Indexing vmlinux
+// costs about as much as a dozen scans: a load that asks for a few names (a kfunc, an attach
+// target) never pays for it, one that asks for many (CO-RE candidates) builds it once.
+constexpr std::uint32_t kScansBeforeIndex = 4;
+
+// visit_essential() without the index: every type in id order.
+template <typename Visit>
+bool scan_essential(const BtfData& data, NameScope scope, std::string_view key, Visit&& visit) {
+  const std::size_t count = data.type_offsets.size();
+  for (std::size_t i = 0; i < count; ++i) {
+    const auto* raw = reinterpret_cast<const detail::RawType*>(data.types + data.type_offsets[i]);
+    if (raw->name_off == 0) continue;
+    const char* name = detail::string_pointer(data, raw->name_off);
+    if (!key.empty() && name[0] != key[0]) continue;
+    if (name_scope(static_cast<Kind>((raw->info >> 24) & 0x1f)) != scope) continue;
+    if (essential_name(name) != key) continue;
+    if (visit(data.first_id + static_cast<TypeId>(i))) return true;
+  }
+  return false;
+}
+
+// Calls `visit(id)` for every type of `data` (not its base) whose essential name is `key`, in id
+// order (the index's probe order keeps it); stops early when `visit` returns true.
 template <typename Visit>
 bool visit_essential(const BtfData& data, NameScope scope, std::string_view key, Visit&& visit) {
+  const std::size_t part = scope == NameScope::symbols ? 1 : 0;
+  if (data.name_lookups[part].fetch_add(1, std::memory_order_relaxed) < kScansBeforeIndex)
+    return scan_essential(data, scope, key, visit);
   const auto& index = detail::name_index(data, scope);
   const std::uint32_t hash = detail::name_hash(key);
   for (std::size_t slot = hash & index.mask;; slot = (slot + 1) & index.mask) {

@@ -1,6 +1,7 @@
 // Internal: the shared, immutable state behind corebpf::btf::Btf.
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -96,9 +97,11 @@ struct BtfData {
   OffsetTable type_offsets;       // [id - first_id] -> byte offset into `types`
   std::uint32_t pointer_size = 8;
 
-  // One index per NameScope part (types, symbols), each built on its first lookup.
+  // One index per NameScope part (types, symbols), each built once lookups are many (the first
+  // few scan the types instead: see visit_essential).
   mutable std::once_flag name_index_once[2];
   mutable NameIndex name_index[2];
+  mutable std::atomic<std::uint32_t> name_lookups[2] = {0, 0};
   mutable std::once_flag decl_tag_once;
   mutable std::vector<std::pair<TypeId, TypeId>> decl_tag_index;  // (annotated id, tag id), sorted
 

@@ -120,6 +120,15 @@ KernelDescription describe_running_kernel(bool with_modules, bool with_kconfig =
   description.has_bpf_cookie = [] { return has_bpf_cookie(); };
   description.kallsyms = [](std::string_view symbol) { return kallsyms_address(symbol); };
   description.vmlinux_btf = running_vmlinux_btf();
+  if (!with_modules) {
+    // Modules without the config: extern resolution asks them for their BTF only.
+    description.with_modules = [] -> const KernelDescription& {
+      static std::once_flag once;
+      static KernelDescription modules;
+      std::call_once(once, [] { modules = describe_running_kernel(true, false); });
+      return modules;
+    };
+  }
   if (description.vmlinux_btf && with_modules) {
     std::error_code ec;
     for (const auto& entry : std::filesystem::directory_iterator("/sys/kernel/btf", ec)) {
@@ -175,8 +184,12 @@ std::uint32_t running_kernel_version() {
   return code;
 }
 
-std::map<std::string, std::string, std::less<>> parse_kconfig(std::string_view text) {
+std::map<std::string, std::string, std::less<>> parse_kconfig(std::string_view text,
+                                                              std::span<const std::string_view> wanted) {
   std::map<std::string, std::string, std::less<>> config;
+  const auto keep = [&](std::string_view name) {
+    return wanted.empty() || std::binary_search(wanted.begin(), wanted.end(), name);
+  };
   while (!text.empty()) {
     const auto newline = text.find('\n');
     std::string_view line = trim(text.substr(0, newline));
@@ -184,36 +197,49 @@ std::map<std::string, std::string, std::less<>> parse_kconfig(std::string_view t
     if (line.starts_with("# CONFIG_") && line.ends_with(" is not set")) {
       line.remove_prefix(2);
       line.remove_suffix(11);
-      config.insert_or_assign(std::string(line), "n");
+      if (keep(line)) config.insert_or_assign(std::string(line), "n");
       continue;
     }
     if (!line.starts_with("CONFIG_")) continue;
     const auto equals = line.find('=');
-    if (equals == std::string_view::npos || equals == 7) continue;
+    if (equals == std::string_view::npos || equals == 7 || !keep(line.substr(0, equals))) continue;
     config.insert_or_assign(std::string(line.substr(0, equals)), std::string(line.substr(equals + 1)));
   }
   return config;
 }
 
-const std::map<std::string, std::string, std::less<>>& running_kconfig() {
-  static const auto config = [] {
-    std::map<std::string, std::string, std::less<>> parsed;
+namespace {
+
+// The running kernel's config file as text (read once); empty when there is none.
+const std::string& running_kconfig_text() {
+  static const std::string text = [] {
     try {
       if (std::filesystem::exists("/proc/config.gz")) {
         const std::string compressed = read_text_file("/proc/config.gz");
         const auto bytes = util::decompress(std::as_bytes(std::span(compressed.data(), compressed.size())),
                                             util::Compression::gzip, "/proc/config.gz");
-        parsed = parse_kconfig(std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
-      } else {
-        const std::string path = "/boot/config-" + uname_release();
-        if (std::filesystem::exists(path)) parsed = parse_kconfig(read_text_file(path));
+        return std::string(reinterpret_cast<const char*>(bytes.data()), bytes.size());
       }
+      const std::string path = "/boot/config-" + uname_release();
+      if (std::filesystem::exists(path)) return read_text_file(path);
     } catch (const Error& e) {
       util::log(LogLevel::warning, "kernel config unreadable, kconfig externs resolve as unset: {}", e.message());
     }
-    return parsed;
+    return std::string();
   }();
+  return text;
+}
+
+}  // namespace
+
+const std::map<std::string, std::string, std::less<>>& running_kconfig() {
+  static const auto config = parse_kconfig(running_kconfig_text());
   return config;
+}
+
+std::map<std::string, std::string, std::less<>> running_kconfig(std::span<const std::string_view> wanted) {
+  if (wanted.empty()) return {};
+  return parse_kconfig(running_kconfig_text(), wanted);
 }
 
 std::vector<std::optional<std::uint64_t>> kallsyms_addresses(std::span<const std::string_view> symbols) {

@@ -143,6 +143,7 @@ struct Object::State {
   // The kernel the externs were resolved against, and the BTF fds of the modules they were found
   // in (by index in its module_btfs), held through the program loads that name them.
   const KernelDescription* kernel_description = nullptr;
+  std::optional<KernelDescription> own_description;  // when the load needs kernel config values
   std::map<int, UniqueFd> module_btf_fds;
   // Pins this load made, removed again if the load fails.
   std::vector<std::string> new_pins;
@@ -574,7 +575,10 @@ struct Object::State {
   int module_btf(int module, const ProgramSpec& program, const ExternSpec& ext) {
     auto& fd = module_btf_fds[module];
     if (fd) return fd.get();
-    const auto& names = kernel_description->module_names;
+    // Module BTF was read through with_modules() unless the description had it already.
+    const auto& names = kernel_description->module_btfs.empty() && kernel_description->with_modules
+                            ? kernel_description->with_modules().module_names
+                            : kernel_description->module_names;
     const std::string name = static_cast<std::size_t>(module) < names.size() ? names[module] : std::string();
     if (!name.empty()) fd = kernel::module_btf_fd(name);
     if (!fd) {
@@ -816,21 +820,19 @@ void Object::load() {
     kernel::raise_memlock_if_needed();
     state.relocate();
     if (!state.spec.externs().empty()) {
-      // The kernel config is read only for an object that asks for a CONFIG_* value.
-      const auto& externs = state.spec.externs();
-      const bool wants_config = std::any_of(externs.begin(), externs.end(), [](const ExternSpec& e) {
-        return e.kind == ExternKind::kconfig && e.name.starts_with("CONFIG_");
-      });
-      // Module BTF is read only for a typed ksym or kfunc that vmlinux lacks.
-      const auto& vmlinux = kernel::running_vmlinux_btf();
-      const bool wants_modules =
-          vmlinux && std::any_of(externs.begin(), externs.end(), [&](const ExternSpec& e) {
-            if (e.kind != ExternKind::kfunc && e.kind != ExternKind::ksym_typed) return false;
-            return !vmlinux->find(e.name, e.kind == ExternKind::kfunc ? btf::Kind::Func : btf::Kind::Var);
-          });
-      state.kernel_description = wants_modules  ? &kernel::running_kernel_description(true)
-                                 : wants_config ? &kernel::running_kernel_description()
-                                                : &kernel::running_kernel_description_without_kconfig();
+      // The kernel config is read only for an object that asks for a CONFIG_* value, and only
+      // those values are kept. Module BTF is read only for a typed ksym or kfunc that vmlinux
+      // lacks (with_modules).
+      std::vector<std::string_view> config_names;
+      for (const auto& e : state.spec.externs())
+        if (e.kind == ExternKind::kconfig && e.name.starts_with("CONFIG_")) config_names.push_back(e.name);
+      std::sort(config_names.begin(), config_names.end());
+      state.kernel_description = &kernel::running_kernel_description_without_kconfig();
+      if (!config_names.empty()) {
+        state.own_description = *state.kernel_description;
+        state.own_description->kconfig = kernel::running_kconfig(config_names);
+        state.kernel_description = &*state.own_description;
+      }
       state.spec.resolve_externs(*state.kernel_description);
     }
     state.load_btf();

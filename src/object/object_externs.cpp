@@ -368,8 +368,10 @@ class ExternResolver {
       return false;
     };
     if (search(*kernel_.vmlinux_btf, -1)) return;
-    for (std::size_t i = 0; i < kernel_.module_btfs.size(); ++i)
-      if (search(kernel_.module_btfs[i], static_cast<int>(i))) return;
+    const auto& modules =
+        kernel_.module_btfs.empty() && kernel_.with_modules ? kernel_.with_modules().module_btfs : kernel_.module_btfs;
+    for (std::size_t i = 0; i < modules.size(); ++i)
+      if (search(modules[i], static_cast<int>(i))) return;
     if (ext.weak) return;
     fail(ext, "the kernel's BTF has no {} '{}'", what, ext.name);
   }
