@@ -573,6 +573,22 @@ TEST_F(ReaderQueries, FindAll) {
   EXPECT_EQ(corebpf::btf::essential_name("plain"), "plain");
 }
 
+// The first lookups of a scope scan the types, later ones use the index built then: the same
+// answers, in the same (id) order, either way.
+TEST_F(ReaderQueries, ScansAndIndexAnswerAlike) {
+  const Btf& btf = *btf_;
+  const std::vector<TypeId> all{task_, task_typedef_, task_fwd_};
+  const std::vector<TypeId> essential{task_, task_v2_, task_old_, task_typedef_, task_fwd_};
+  for (int round = 0; round < 12; ++round) {
+    SCOPED_TRACE(round);
+    EXPECT_EQ(btf.find_all("task_struct"), all);
+    EXPECT_EQ(btf.find_all_essential("task_struct"), essential);
+    EXPECT_TRUE(btf.find_all("nothing").empty());
+    EXPECT_EQ(btf.find("f", Kind::Func)->id(), func_);
+    EXPECT_FALSE(btf.find(""));
+  }
+}
+
 // The index scans names eight bytes at a time: a "___" (or "____", or "__" then a NUL) at every
 // position relative to a word boundary, and names ending right at the string section's end,
 // must index under the same essential name that essential_name() gives.
