@@ -1,11 +1,9 @@
 #include "kernel/bpf_syscall.hpp"
 
-#include <sys/syscall.h>
-#include <unistd.h>
-
 #include <array>
 #include <cstring>
 
+#include "kernel/syscalls.hpp"
 #include "util/error_format.hpp"
 
 namespace corebpf::kernel::detail {
@@ -38,7 +36,7 @@ std::string_view command_name(int command) noexcept {
   return names[static_cast<std::size_t>(command)];
 }
 
-long bpf_call(int command, bpf_attr& attr) noexcept { return ::syscall(__NR_bpf, command, &attr, sizeof(attr)); }
+long bpf_call(int command, bpf_attr& attr) noexcept { return syscalls().bpf(command, &attr, sizeof(attr)); }
 
 UniqueFd bpf_fd_call(int command, bpf_attr& attr, std::string_view what) {
   const long fd = bpf_call(command, attr);
@@ -47,8 +45,7 @@ UniqueFd bpf_fd_call(int command, bpf_attr& attr, std::string_view what) {
 }
 
 void object_info(int fd, void* info, std::uint32_t size, std::string_view what) {
-  bpf_attr attr{};
-  std::memset(&attr, 0, sizeof(attr));  // all of the union, not only its first member
+  bpf_attr attr = zeroed_attr();
   attr.info.bpf_fd = static_cast<std::uint32_t>(fd);
   attr.info.info_len = size;
   attr.info.info = reinterpret_cast<std::uintptr_t>(info);

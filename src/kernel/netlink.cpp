@@ -16,6 +16,7 @@
 #include <cstring>
 #include <system_error>
 
+#include "kernel/syscalls.hpp"
 #include "util/error_format.hpp"
 
 namespace corebpf::kernel::netlink {
@@ -125,7 +126,7 @@ std::string Reply::describe() const {
 
 // ---- Socket
 
-Socket::Socket() : fd_(::socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE)) {
+Socket::Socket() : fd_(detail::syscalls().netlink_socket(NETLINK_ROUTE)) {
   if (!fd_) util::fail_errno("opening a NETLINK_ROUTE socket");
   const int one = 1;
   // Both are optional: extended acks only improve messages, capped acks only shorten them.
@@ -150,15 +151,15 @@ Reply Socket::request(Message& message) {
   kernel.nl_family = AF_NETLINK;
   ssize_t sent = 0;
   do {
-    sent =
-        ::sendto(fd_.get(), bytes.data(), bytes.size(), 0, reinterpret_cast<const sockaddr*>(&kernel), sizeof(kernel));
+    sent = detail::syscalls().netlink_send(fd_.get(), bytes.data(), bytes.size(),
+                                           reinterpret_cast<const sockaddr*>(&kernel), sizeof(kernel));
   } while (sent < 0 && errno == EINTR);
   if (sent < 0) util::fail_errno("sending a netlink request");
 
   Reply reply;
   std::vector<std::byte> buffer(64 * 1024);
   for (;;) {
-    const ssize_t received = ::recv(fd_.get(), buffer.data(), buffer.size(), 0);
+    const ssize_t received = detail::syscalls().netlink_receive(fd_.get(), buffer.data(), buffer.size());
     if (received < 0) {
       if (errno == EINTR) continue;
       util::fail_errno("reading a netlink reply");
