@@ -113,7 +113,12 @@ Map Map::create(const MapCreateOptions& options) {
                                    options.name, map_type_name(options.type), options.key_size, options.value_size,
                                    options.max_entries, options.flags, errno_text(error)));
   }
-  return adopt(UniqueFd(static_cast<int>(fd)));
+  UniqueFd created(static_cast<int>(fd));
+  try {
+    return adopt(std::move(created));
+  } catch (const Error& e) {
+    throw Error(e.errno_value(), fmt::format("map '{}': create: {}", options.name, e.message()));
+  }
 }
 
 Map Map::adopt(UniqueFd fd) {

@@ -320,6 +320,26 @@ Reply delete_filter(int ifindex, std::uint32_t parent, std::uint32_t priority, s
   return socket.request(message);
 }
 
+bool has_clsact(int ifindex) {
+  Message message(RTM_GETQDISC, NLM_F_REQUEST | NLM_F_DUMP);
+  message.append_header(tc_header(ifindex, 0, 0, 0));
+  Socket socket;
+  const auto reply = socket.request(message);
+  if (reply.error == -ENODEV) return false;
+  if (!reply) {
+    errno = -reply.error;
+    util::fail_errno("listing the qdiscs of interface {}", ifindex);
+  }
+  for (const auto& answer : reply.messages) {
+    if (answer.size() < NLMSG_HDRLEN + sizeof(tcmsg)) continue;
+    const auto header = read_as<tcmsg>(std::span<const std::byte>(answer).subspan(NLMSG_HDRLEN));
+    if (header.tcm_ifindex != ifindex) continue;  // a dump may list every interface's
+    const auto kind = find_attribute(message_attributes(answer, sizeof(tcmsg)), TCA_KIND);
+    if (kind && kind->string() == "clsact") return true;
+  }
+  return false;
+}
+
 std::vector<FilterInfo> list_filters(int ifindex, std::uint32_t parent) {
   Message message(RTM_GETTFILTER, NLM_F_REQUEST | NLM_F_DUMP);
   message.append_header(tc_header(ifindex, parent, 0, 0));
