@@ -493,8 +493,9 @@ Link Program::attach_netns(int netns_fd) const {
   auto description =
       fmt::format("{} on network namespace fd {} (program '{}')", attach_type_name(type), netns_fd, name_);
   if (!kernel::has_netns_link()) {
-    util::fail(std::errc::operation_not_supported,
-               "cannot attach {}: this kernel has no network namespace links (5.8+)", description);
+    kernel::fail_unsupported(
+        kernel::Feature::netns_link,
+        fmt::format("cannot attach {}: this kernel has no network namespace links (5.8+)", description));
   }
   UniqueFd link = create_link(fd(), netns_fd, type, 0);
   if (!link) util::fail_errno("attaching {}", description);

@@ -5,6 +5,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "corebpf/features.hpp"
 #include "corebpf/log.hpp"
 #include "kernel/bpf_syscall.hpp"
 #include "kernel/syscalls.hpp"
@@ -90,8 +91,10 @@ std::unique_ptr<corebpf::detail::Attachment> attach_to_perf_event(int program_fd
       util::fail_errno("attaching {} (BPF_LINK_CREATE of a perf event)", description);
     }
     if (cookie != 0)
-      util::fail(std::errc::operation_not_supported,
-                 "attaching {}: this kernel has no BPF links on perf events (5.15+), so no bpf cookie", description);
+      fail_unsupported(
+          Feature::perf_link,
+          fmt::format("attaching {}: this kernel has no BPF links on perf events (5.15+), so no bpf cookie",
+                      description));
     if (syscalls().perf_event_ioctl(perf_event.get(), PERF_EVENT_IOC_SET_BPF, program_fd) != 0)
       util::fail_errno("attaching {} (PERF_EVENT_IOC_SET_BPF)", description);
   }

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "corebpf/error.hpp"
+#include "corebpf/kernel_description.hpp"
 #include "corebpf/link.hpp"
 #include "corebpf/map.hpp"
 #include "corebpf/program.hpp"
@@ -224,6 +225,12 @@ TEST(SyscallSeam, PerfEventCookieWithoutPerfLinksIsUnsupported) {
     EXPECT_NE(std::string(e.what()).find("this kernel has no BPF links on perf events (5.15+), so no bpf cookie"),
               std::string::npos)
         << e.what();
+    // Callers branch on the type, not the text.
+    const auto* unsupported = dynamic_cast<const UnsupportedError*>(&e);
+    ASSERT_NE(unsupported, nullptr);
+    EXPECT_EQ(unsupported->feature(), "perf event links");
+    EXPECT_EQ(unsupported->minimum_release(), "5.15");
+    EXPECT_EQ(unsupported->running_release(), kernel::running_kernel_release());
   }
   EXPECT_TRUE(fake.perf_ioctls.empty());
 }
