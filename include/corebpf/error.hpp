@@ -1,4 +1,4 @@
-// corebpf::Error: the exception every layer throws, and the two kinds a caller may want to tell
+// [pure] corebpf::Error: the exception every layer throws, and the two kinds a caller may want to tell
 // apart without reading the message: VerifierError (the kernel's verifier refused a program) and
 // UnsupportedError (the running kernel lacks a feature). Pure: no system calls here.
 #pragma once

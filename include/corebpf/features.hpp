@@ -1,4 +1,4 @@
-// What the running kernel supports, probed by loading tiny BTF blobs, programs and maps. Each
+// [kernel] What the running kernel supports, probed by loading tiny BTF blobs, programs and maps. Each
 // answer is computed once per process (thread-safe) and cached. Probes need the privileges a
 // load needs; without them every probe answers false.
 #pragma once

@@ -1,4 +1,4 @@
-// The pure BPF object model: what a clang-compiled BPF ELF object (EM_BPF, ET_REL, either byte
+// [pure] The pure BPF object model: what a clang-compiled BPF ELF object (EM_BPF, ET_REL, either byte
 // order) describes, before anything touches a kernel. Programs (with their subprograms linked in),
 // maps (BTF-defined, legacy, global data), externs, .BTF and .BTF.ext. No system calls here: the
 // runtime corebpf::Object of the kernel layer wraps an ObjectSpec, relocates it (CO-RE), creates
