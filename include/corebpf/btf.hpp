@@ -1,4 +1,4 @@
-// BTF reader: zero-copy, lazily indexed views over a BTF blob (raw file, ELF .BTF section,
+// [pure] BTF reader: zero-copy, lazily indexed views over a BTF blob (raw file, ELF .BTF section,
 // compressed kernel image, or bytes in memory), including split BTF on top of a base.
 #pragma once
 

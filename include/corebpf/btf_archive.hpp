@@ -1,4 +1,4 @@
-// A BTF archive: kernels' BTF files by release, as BTFHub lays them out
+// [pure] A BTF archive: kernels' BTF files by release, as BTFHub lays them out
 // (`<distro>/<version>/<arch>/<release>.btf[.xz]`), as `corebpf btf extract` writes them, or as
 // `scripts/fetch-kernels` keeps them (`<dir>/vmlinux.btf` with the release in `<dir>/version`).
 // `core check` reads kernels from one; the loader picks the BTF for `uname -r` from one when the

@@ -1,4 +1,4 @@
-// Values in memory shown through their BTF type: map keys and values, global variables. Two
+// [pure] Values in memory shown through their BTF type: map keys and values, global variables. Two
 // forms: C-like text (`{.pid = 12, .comm = "bash", .flags = 0x3}`) and the JSON bpftool prints
 // as "formatted" in `map dump -j` (objects by member name, arrays, enumerators by name).
 #pragma once

@@ -1,4 +1,4 @@
-// `corebpf btf diff`: type-level differences between two kernels' BTF, matched by name: structs
+// [pure] `corebpf btf diff`: type-level differences between two kernels' BTF, matched by name: structs
 // and unions whose members were added, removed, moved, resized or retyped (members of anonymous
 // structs and unions count as their container's, at their absolute offsets), enums whose values
 // changed, functions whose signatures changed, and named types that appeared or went away. Pure.

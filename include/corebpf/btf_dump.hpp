@@ -1,4 +1,4 @@
-// BTF dumpers: C header (vmlinux.h), bpftool-compatible raw text, and JSON.
+// [pure] BTF dumpers: C header (vmlinux.h), bpftool-compatible raw text, and JSON.
 #pragma once
 
 #include <functional>

@@ -1,4 +1,4 @@
-// `corebpf btf extract`: a kernel's BTF out of whatever a user has (a vmlinux ELF, a compressed
+// [pure] `corebpf btf extract`: a kernel's BTF out of whatever a user has (a vmlinux ELF, a compressed
 // vmlinuz, an arm64 `Image`, a Debian linux-image .deb read in place, a module .ko), named by the
 // kernel's release. Pure: reads files only.
 #pragma once

@@ -1,4 +1,4 @@
-// BTF writer: builds BTF type by type (or by copying types out of a parsed Btf) and serializes it
+// [pure] BTF writer: builds BTF type by type (or by copying types out of a parsed Btf) and serializes it
 // to the raw format in either byte order. Also writes split BTF that continues a base's ids and
 // string offsets, as kernel modules' BTF does.
 #pragma once

@@ -1,4 +1,4 @@
-// The CO-RE relocation engine: computes what each relocation recorded by clang in .BTF.ext
+// [pure] The CO-RE relocation engine: computes what each relocation recorded by clang in .BTF.ext
 // becomes on a target kernel's BTF, and patches the instruction. Pure: no syscalls.
 #pragma once
 

@@ -1,4 +1,4 @@
-// `corebpf core check`: will an object load on a kernel, program by program, and if not, why?
+// [pure] `corebpf core check`: will an object load on a kernel, program by program, and if not, why?
 // Decided offline from the kernel's BTF (and its config when known): CO-RE relocations and
 // whether the code guards the ones that fail, helpers, program/map/attach types, kfuncs and
 // ksyms, BTF attach targets, struct_ops types, .kconfig values. Pure: no syscalls; the running

@@ -1,4 +1,4 @@
-// UniqueFd: the one owner of a file descriptor. Every fd the library opens lives in one of these;
+// [pure] UniqueFd: the one owner of a file descriptor. Every fd the library opens lives in one of these;
 // nothing else calls close().
 #pragma once
 

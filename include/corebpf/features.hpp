@@ -1,4 +1,4 @@
-// What the running kernel supports, probed by loading tiny BTF blobs, programs and maps. Each
+// [kernel] What the running kernel supports, probed by loading tiny BTF blobs, programs and maps. Each
 // answer is computed once per process (thread-safe) and cached. Probes need the privileges a
 // load needs; without them every probe answers false.
 #pragma once
@@ -88,6 +88,15 @@ bool has_iterator(std::string_view target);
 // probes say such programs load.
 std::optional<std::string> missing_program_support(const ProgramSpec& program);
 
+// The same decision as data: the reason above, and the feature with its first release (empty and
+// 0 for a program type or iterator target the table has no row for).
+struct ProgramSupportGap {
+  std::string reason;
+  std::string feature;               // "fentry/fexit programs", "bpf_map_elem iterators"
+  std::uint32_t minimum_version = 0;  // version_code() of the first release with it, 0 when unknown
+};
+std::optional<ProgramSupportGap> program_support_gap(const ProgramSpec& program);
+
 // ---- Kernel features as data: one table of what the probes above decide, with the release that
 // brought each feature and what else the kernel needs for it, so errors and tests say the same.
 enum class Feature : std::uint8_t {
@@ -133,5 +142,9 @@ bool has_feature(Feature feature);
 // need Linux 6.10 (this kernel is 6.1.0-27-cloud-amd64)", or, on a release that should have it,
 // "this kernel (6.18.44) refuses map element iterators (needs ...)".
 std::string unsupported_reason(Feature feature);
+
+// Throws corebpf::UnsupportedError (EOPNOTSUPP) with `message`, naming `feature`, the release that
+// brought it and the running release as data.
+[[noreturn]] void fail_unsupported(Feature feature, std::string message);
 
 }  // namespace corebpf::kernel

@@ -1,4 +1,4 @@
-// BPF instructions and the opcode constants the object model and CO-RE engine patch.
+// [pure] BPF instructions and the opcode constants the object model and CO-RE engine patch.
 #pragma once
 
 #include <cstdint>

@@ -1,4 +1,4 @@
-// The running kernel's BPF objects: iterating ids, opening objects by id, reading their info, and
+// [kernel] The running kernel's BPF objects: iterating ids, opening objects by id, reading their info, and
 // fetching loaded BTF. Everything here makes bpf() system calls and so usually needs root
 // (CAP_SYS_ADMIN, or CAP_BPF for most of it).
 #pragma once

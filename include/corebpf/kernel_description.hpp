@@ -1,4 +1,4 @@
-// The running kernel as the loader and extern resolution see it: version (with the distribution
+// [kernel] The running kernel as the loader and extern resolution see it: version (with the distribution
 // quirks), kconfig, kallsyms, vmlinux and module BTF. Read once per process and shared.
 #pragma once
 

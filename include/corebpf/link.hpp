@@ -1,4 +1,4 @@
-// corebpf::Link: one attachment of a program to a hook (move-only). Destroying a Link detaches the
+// [kernel] corebpf::Link: one attachment of a program to a hook (move-only). Destroying a Link detaches the
 // program, except a BPF link pinned in bpffs, which lives on until its pin is removed. The
 // attachment is a BPF link where the kernel has one for the hook; otherwise (kprobes through a
 // perf event, XDP and TC through netlink, socket filters, sockmaps, cgroups without links) the Link

@@ -1,4 +1,4 @@
-// The logging hook. Off by default: the library prints nothing unless a handler is installed.
+// [pure] The logging hook. Off by default: the library prints nothing unless a handler is installed.
 #pragma once
 
 #include <functional>

@@ -1,4 +1,4 @@
-// corebpf::Map: the move-only owner of one kernel BPF map, and the byte-level operations on it.
+// [kernel] corebpf::Map: the move-only owner of one kernel BPF map, and the byte-level operations on it.
 // Typed access is MapView<K, V> (map_view.hpp) on top of this handle.
 #pragma once
 

@@ -1,4 +1,4 @@
-// Typed views on a corebpf::Map: MapView<K, V> for maps with one value per key and
+// [kernel] Typed views on a corebpf::Map: MapView<K, V> for maps with one value per key and
 // PerCpuMapView<K, V> for per-CPU maps (one V per possible CPU). A view borrows the Map, which must
 // outlive it; the key and value sizes are checked against the map when the view is made.
 #pragma once

@@ -1,4 +1,4 @@
-// Minimal BTF for a set of objects (`corebpf gen min_core_btf`): the part of a kernel's BTF that
+// [pure] Minimal BTF for a set of objects (`corebpf gen min_core_btf`): the part of a kernel's BTF that
 // the objects' CO-RE relocations look at, so that a kernel without BTF can be served with a small
 // file (what BTFHub ships per kernel) instead of its whole BTF. Pure: no syscalls.
 #pragma once

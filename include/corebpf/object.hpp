@@ -1,4 +1,4 @@
-// corebpf::Object: an ObjectSpec put into the running kernel. open() reads the ELF object;
+// [kernel] corebpf::Object: an ObjectSpec put into the running kernel. open() reads the ELF object;
 // spec() may be changed until load(), which relocates (CO-RE), resolves externs, loads the BTF,
 // creates the maps, loads the programs and fills the initial map slots. Everything it made is
 // owned here (RAII): a load that fails part-way releases it all, and so does destruction.

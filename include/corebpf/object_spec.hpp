@@ -1,4 +1,4 @@
-// The pure BPF object model: what a clang-compiled BPF ELF object (EM_BPF, ET_REL, either byte
+// [pure] The pure BPF object model: what a clang-compiled BPF ELF object (EM_BPF, ET_REL, either byte
 // order) describes, before anything touches a kernel. Programs (with their subprograms linked in),
 // maps (BTF-defined, legacy, global data), externs, .BTF and .BTF.ext. No system calls here: the
 // runtime corebpf::Object of the kernel layer wraps an ObjectSpec, relocates it (CO-RE), creates
@@ -23,7 +23,7 @@
 
 namespace corebpf {
 
-// Values are enum bpf_prog_type of the uapi <linux/bpf.h> (checked against Linux 6.12).
+// Values are enum bpf_prog_type of the pinned UAPI (src/uapi/linux_bpf.h; checked at compile time).
 enum class ProgramType : std::uint32_t {
   unspec = 0,
   socket_filter = 1,
@@ -60,7 +60,7 @@ enum class ProgramType : std::uint32_t {
   netfilter = 32,
 };
 
-// Values are enum bpf_attach_type of the uapi <linux/bpf.h> (checked against Linux 6.12).
+// Values are enum bpf_attach_type of the pinned UAPI (src/uapi/linux_bpf.h; checked at compile time).
 enum class AttachType : std::uint32_t {
   cgroup_inet_ingress = 0,
   cgroup_inet_egress = 1,
@@ -121,7 +121,7 @@ enum class AttachType : std::uint32_t {
   trace_kprobe_session = 56,
 };
 
-// Values are enum bpf_map_type of the uapi <linux/bpf.h> (checked against Linux 6.12).
+// Values are enum bpf_map_type of the pinned UAPI (src/uapi/linux_bpf.h; checked at compile time).
 enum class MapType : std::uint32_t {
   unspec = 0,
   hash = 1,

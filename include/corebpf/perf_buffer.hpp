@@ -1,4 +1,4 @@
-// PerfBuffer: the consumer side of a BPF_MAP_TYPE_PERF_EVENT_ARRAY map. One perf event ring per
+// [kernel] PerfBuffer: the consumer side of a BPF_MAP_TYPE_PERF_EVENT_ARRAY map. One perf event ring per
 // CPU (a PERF_COUNT_SW_BPF_OUTPUT software event whose fd is stored in the map at the CPU's
 // index), all rings under one epoll set. Programs write samples with bpf_perf_event_output(); when
 // a ring is full the kernel drops samples and later reports how many through a lost record.

@@ -1,4 +1,4 @@
-// corebpf::Program: a loaded BPF program (move-only, owns its fd), with pinning, lookup by pin or
+// [kernel] corebpf::Program: a loaded BPF program (move-only, owns its fd), with pinning, lookup by pin or
 // id, info, and BPF_PROG_TEST_RUN.
 #pragma once
 

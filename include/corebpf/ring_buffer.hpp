@@ -1,4 +1,4 @@
-// RingBuffer: the consumer side of BPF_MAP_TYPE_RINGBUF maps. Several rings share one epoll set;
+// [kernel] RingBuffer: the consumer side of BPF_MAP_TYPE_RINGBUF maps. Several rings share one epoll set;
 // each has its own callback. Records are handed out in place (zero copy) and the consumer
 // position is published once per batch, not per record.
 #pragma once

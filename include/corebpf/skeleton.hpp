@@ -1,4 +1,4 @@
-// The base of the C++ skeletons `corebpf gen skeleton` generates (see docs/user-guide.md): a
+// [kernel] The base of the C++ skeletons `corebpf gen skeleton` generates (see docs/user-guide.md): a
 // corebpf::Object opened from the ELF bytes embedded in the header, typed views of its global
 // data sections and struct_ops structs, and the links attach() makes. Kernel layer: load and
 // attach make system calls. Generated code derives from SkeletonBase; users call the generated

@@ -1,4 +1,4 @@
-// The C++ skeleton generator behind `corebpf gen skeleton`: a header that embeds a BPF object
+// [pure] The C++ skeleton generator behind `corebpf gen skeleton`: a header that embeds a BPF object
 // and gives typed access to it (corebpf/skeleton.hpp is its runtime base). Pure: no system calls.
 #pragma once
 

@@ -1,4 +1,4 @@
-// UserRingBuffer: the user-space producer of a BPF_MAP_TYPE_USER_RINGBUF map, which BPF programs
+// [kernel] UserRingBuffer: the user-space producer of a BPF_MAP_TYPE_USER_RINGBUF map, which BPF programs
 // drain with bpf_user_ringbuf_drain(). Samples are written in place: reserve() hands out space in
 // the ring, submit() or discard() hands it to the kernel. One producer per ring: the methods are
 // not safe to call from several threads at once without the caller's own lock.

@@ -3,8 +3,8 @@
 #include <cstring>
 #include <unordered_map>
 
-#include "btf/btf_data.hpp"
 #include "btf/btf_source.hpp"
+#include "btf/btf_state.hpp"
 #include "util/error_format.hpp"
 
 namespace corebpf::btf {

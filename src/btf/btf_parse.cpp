@@ -4,7 +4,7 @@
 #include <bit>
 #include <cstring>
 
-#include "btf/btf_data.hpp"
+#include "btf/btf_state.hpp"
 #include "util/error_format.hpp"
 
 namespace corebpf::btf::detail {

@@ -2,7 +2,7 @@
 
 #include <cstring>
 
-#include "btf/btf_data.hpp"
+#include "btf/btf_state.hpp"
 #include "elf/elf_file.hpp"
 #include "util/decompress.hpp"
 #include "util/error_format.hpp"

@@ -7,7 +7,7 @@
 #include <cstring>
 #include <limits>
 
-#include "btf/btf_data.hpp"
+#include "btf/btf_state.hpp"
 #include "util/error_format.hpp"
 
 namespace corebpf::btf {

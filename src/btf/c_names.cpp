@@ -5,7 +5,7 @@
 #include <algorithm>
 #include <bit>
 
-#include "btf/btf_data.hpp"
+#include "btf/btf_state.hpp"
 
 namespace corebpf::btf::detail {
 

@@ -8,7 +8,7 @@
 #include <string_view>
 #include <vector>
 
-#include "btf/btf_data.hpp"
+#include "btf/btf_state.hpp"
 #include "corebpf/btf.hpp"
 
 namespace corebpf::btf::detail {

@@ -65,6 +65,17 @@ void undo_quietly(Undo&& undo) noexcept {
   }
 }
 
+// A destructor's undo, tried a second time when the first fails part-way (a netlink socket or
+// reply lost to a transient ENOMEM): a kernel object left attached outlives the process.
+void detach_retrying_once(detail::Attachment& attachment) {
+  try {
+    attachment.detach();
+  } catch (const Error& e) {
+    util::log(LogLevel::debug, "{} (trying again)", e.what());
+    attachment.detach();
+  }
+}
+
 [[noreturn]] void fail_reply(const kernel::netlink::Reply& reply, std::string_view what) {
   throw Error(-reply.error, fmt::format("{}: {}", what, reply.describe()));
 }
@@ -75,11 +86,11 @@ class XdpNetlinkAttachment final : public detail::Attachment {
   XdpNetlinkAttachment(int ifindex, std::uint32_t mode_flag, std::uint32_t program_id, std::string description)
       : Attachment(std::move(description)), ifindex_(ifindex), mode_flag_(mode_flag), program_id_(program_id) {}
   ~XdpNetlinkAttachment() override {
-    undo_quietly([this] { detach(); });
+    undo_quietly([this] { detach_retrying_once(*this); });
   }
 
   void detach() override {
-    if (std::exchange(detached_, true)) return;
+    if (detached_) return;
     kernel::netlink::XdpState state;
     try {
       state = kernel::netlink::query_xdp(ifindex_);
@@ -101,9 +112,11 @@ class XdpNetlinkAttachment final : public detail::Attachment {
                                                                 : 0;
     if (current != program_id_) {
       util::log(LogLevel::debug, "{}: program replaced or removed by someone else, left alone", description());
+      detached_ = true;
       return;
     }
     const auto reply = kernel::netlink::set_xdp(ifindex_, -1, flags);
+    detached_ = true;
     if (!reply) fail_reply(reply, fmt::format("detaching {}", description()));
   }
 
@@ -130,21 +143,24 @@ class TcFilterAttachment final : public detail::Attachment {
         program_id_(program_id),
         created_qdisc_(created_qdisc) {}
   ~TcFilterAttachment() override {
-    undo_quietly([this] { detach(); });
+    undo_quietly([this] { detach_retrying_once(*this); });
   }
 
   void detach() override {
-    if (std::exchange(detached_, true)) return;
+    if (detached_) return;
     bool ours = false;
-    for (const auto& filter : kernel::netlink::list_filters(ifindex_, parent_)) {
+    for (const auto& filter : filter_removed_ ? std::vector<kernel::netlink::FilterInfo>{}
+                                              : kernel::netlink::list_filters(ifindex_, parent_)) {
       ours = ours || (filter.priority == priority_ && filter.handle == handle_ && filter.prog_id == program_id_);
     }
     if (ours) {
       const auto reply = kernel::netlink::delete_filter(ifindex_, parent_, priority_, handle_);
+      filter_removed_ = true;
       if (!reply && reply.error != -ENOENT && reply.error != -ENODEV) {
         fail_reply(reply, fmt::format("detaching {}", description()));
       }
     }
+    filter_removed_ = true;
     // The qdisc we made goes with the last filter on it; one that was there before stays.
     if (created_qdisc_ && kernel::netlink::list_filters(ifindex_, kIngressParent).empty() &&
         kernel::netlink::list_filters(ifindex_, kEgressParent).empty()) {
@@ -153,6 +169,7 @@ class TcFilterAttachment final : public detail::Attachment {
         fail_reply(reply, fmt::format("removing the clsact qdisc made for {}", description()));
       }
     }
+    detached_ = true;
   }
 
  private:
@@ -162,6 +179,7 @@ class TcFilterAttachment final : public detail::Attachment {
   std::uint32_t handle_;
   std::uint32_t program_id_;
   bool created_qdisc_;
+  bool filter_removed_ = false;
   bool detached_ = false;
 };
 
@@ -302,9 +320,18 @@ Link Program::attach_xdp(int ifindex, const XdpOptions& options) const {
     if (!link) fail_xdp_attach(*this, name, ifindex, options.mode, errno, {});
     return bpf_link(std::move(link), std::move(description));
   }
-  const auto reply = kernel::netlink::set_xdp(ifindex, fd(), mode_flag | XDP_FLAGS_UPDATE_IF_NOEXIST);
+  const std::uint32_t program_id = info().id;  // before attaching: nothing to undo when it fails
+  kernel::netlink::Reply reply;
+  try {
+    reply = kernel::netlink::set_xdp(ifindex, fd(), mode_flag | XDP_FLAGS_UPDATE_IF_NOEXIST);
+  } catch (const Error& e) {
+    // The request may have reached the kernel although its answer did not reach us: undo what it
+    // may have done (only if our program is the one there).
+    { const XdpNetlinkAttachment undo(ifindex, mode_flag, program_id, description); }
+    throw Error(e.errno_value(), fmt::format("attaching {}: {}", description, e.message()));
+  }
   if (!reply) fail_xdp_attach(*this, name, ifindex, options.mode, -reply.error, reply.kernel_message);
-  return Link(std::make_unique<XdpNetlinkAttachment>(ifindex, mode_flag, info().id, std::move(description)));
+  return Link(std::make_unique<XdpNetlinkAttachment>(ifindex, mode_flag, program_id, std::move(description)));
 }
 
 Link Program::attach_tc(int ifindex, const TcOptions& options) const {
@@ -328,13 +355,37 @@ Link Program::attach_tc(int ifindex, const TcOptions& options) const {
   }
   auto description = fmt::format("tc {} filter (priority {}, handle {:#x}) on {} (index {}) (program '{}')", direction,
                                  options.priority, options.handle, name, ifindex, name_);
-  const auto qdisc = kernel::netlink::add_clsact(ifindex);
+  const std::uint32_t program_id = info().id;  // before attaching: nothing to undo when it fails
+  kernel::netlink::Reply qdisc;
+  try {
+    const bool had_clsact = kernel::netlink::has_clsact(ifindex);
+    try {
+      qdisc = kernel::netlink::add_clsact(ifindex);
+    } catch (const Error&) {
+      // The request may have made the qdisc although its answer was lost: remove one that was
+      // not there before.
+      if (!had_clsact) undo_quietly([ifindex] { (void)kernel::netlink::delete_clsact(ifindex); });
+      throw;
+    }
+  } catch (const Error& e) {
+    throw Error(e.errno_value(), fmt::format("attaching {}: creating a clsact qdisc: {}", description, e.message()));
+  }
   if (!qdisc && qdisc.error != -EEXIST) {
     fail_reply(qdisc, fmt::format("creating a clsact qdisc on {} (index {}) for program '{}'", name, ifindex, name_));
   }
   const bool created_qdisc = static_cast<bool>(qdisc);
   const std::uint32_t parent = egress ? kEgressParent : kIngressParent;
-  const auto filter = kernel::netlink::add_bpf_filter(ifindex, parent, options.priority, options.handle, fd(), name_);
+  kernel::netlink::Reply filter;
+  try {
+    filter = kernel::netlink::add_bpf_filter(ifindex, parent, options.priority, options.handle, fd(), name_);
+  } catch (const Error& e) {
+    // As for XDP: the filter (ours by priority, handle and program) and a qdisc we made go again.
+    {
+      const TcFilterAttachment undo(ifindex, parent, options.priority, options.handle, program_id, created_qdisc,
+                                    description);
+    }
+    throw Error(e.errno_value(), fmt::format("attaching {}: {}", description, e.message()));
+  }
   if (!filter) {
     if (created_qdisc) (void)kernel::netlink::delete_clsact(ifindex);
     if (filter.error == -EEXIST) {
@@ -343,7 +394,7 @@ Link Program::attach_tc(int ifindex, const TcOptions& options) const {
     }
     fail_reply(filter, fmt::format("attaching {}", description));
   }
-  return Link(std::make_unique<TcFilterAttachment>(ifindex, parent, options.priority, options.handle, info().id,
+  return Link(std::make_unique<TcFilterAttachment>(ifindex, parent, options.priority, options.handle, program_id,
                                                    created_qdisc, std::move(description)));
 }
 
@@ -442,8 +493,9 @@ Link Program::attach_netns(int netns_fd) const {
   auto description =
       fmt::format("{} on network namespace fd {} (program '{}')", attach_type_name(type), netns_fd, name_);
   if (!kernel::has_netns_link()) {
-    util::fail(std::errc::operation_not_supported,
-               "cannot attach {}: this kernel has no network namespace links (5.8+)", description);
+    kernel::fail_unsupported(
+        kernel::Feature::netns_link,
+        fmt::format("cannot attach {}: this kernel has no network namespace links (5.8+)", description));
   }
   UniqueFd link = create_link(fd(), netns_fd, type, 0);
   if (!link) util::fail_errno("attaching {}", description);

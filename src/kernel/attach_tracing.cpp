@@ -147,16 +147,18 @@ Link Program::attach_tracepoint(std::string_view category, std::string_view name
 
 Link Program::attach_raw_tracepoint(std::string_view name, std::uint64_t cookie) const {
   const std::string tracepoint(name);
-  bpf_attr attr = zeroed_attr();
+  // The pinned layout: raw_tracepoint.cookie (6.10) is newer than the system header.
+  uapi::bpf_attr attr = kernel::detail::zeroed_pinned_attr();
   attr.raw_tracepoint.name = reinterpret_cast<std::uintptr_t>(tracepoint.c_str());
   attr.raw_tracepoint.prog_fd = static_cast<std::uint32_t>(fd());
   if (cookie != 0) {
     if (!kernel::has_raw_tp_cookie()) {
-      util::fail(std::errc::operation_not_supported,
-                 "program '{}': raw tracepoint {}: a bpf cookie on raw tracepoints needs Linux 6.10", name_, name);
+      kernel::fail_unsupported(
+          kernel::Feature::raw_tp_cookie,
+          fmt::format("program '{}': raw tracepoint {}: a bpf cookie on raw tracepoints needs Linux 6.10", name_,
+                      name));
     }
-    // raw_tracepoint.cookie: after prog_fd and a 4-byte hole; newer than the 6.1 uapi header.
-    std::memcpy(reinterpret_cast<char*>(&attr) + 16, &cookie, sizeof(cookie));
+    attr.raw_tracepoint.cookie = cookie;
   }
   const long fd = kernel::detail::bpf_call(BPF_RAW_TRACEPOINT_OPEN, attr);
   if (fd < 0) {
@@ -314,10 +316,11 @@ Link Program::attach_kprobe_multi(const KprobeMultiOptions& options) const {
   }
   if (options.session ? !kernel::has_kprobe_session() : !kernel::has_kprobe_multi()) {
     if (!kernel::detail::pmu_type("kprobe") && !kernel::detail::tracefs_has("kprobe_events")) no_kprobes(*this, target);
-    util::fail(
-        std::errc::operation_not_supported, "program '{}': cannot attach {} to {}: this kernel has no {}", name_,
-        options.session ? "kprobe.session" : "kprobe.multi", target,
-        options.session ? "kprobe.session links (Linux 6.10)" : "kprobe.multi links (Linux 5.18, CONFIG_FPROBE)");
+    kernel::fail_unsupported(options.session ? kernel::Feature::kprobe_session : kernel::Feature::kprobe_multi,
+                             fmt::format("program '{}': cannot attach {} to {}: this kernel has no {}", name_,
+                                         options.session ? "kprobe.session" : "kprobe.multi", target,
+                                         options.session ? "kprobe.session links (Linux 6.10)"
+                                                         : "kprobe.multi links (Linux 5.18, CONFIG_FPROBE)"));
   }
   std::vector<std::string> symbols = options.symbols;
   if (!options.pattern.empty()) {

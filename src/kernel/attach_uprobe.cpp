@@ -164,44 +164,21 @@ std::unique_ptr<detail::Attachment> attach_probe(const Program& program, const P
   }
 }
 
-// ---- uprobe.multi (6.6+): the link_create fields after the 6.1 uapi, at their documented
-// offsets inside bpf_attr (path 16, offsets 24, ref_ctr_offsets 32, cookies 40, cnt 48,
-// flags 52, pid 56).
-constexpr std::uint32_t attach_trace_uprobe_multi = 48;
-constexpr std::uint32_t uprobe_multi_return = 1;  // BPF_F_UPROBE_MULTI_RETURN
-
-struct UprobeMultiAttr {
-  std::uint32_t prog_fd;
-  std::uint32_t target_fd;
-  std::uint32_t attach_type;
-  std::uint32_t flags;
-  std::uint64_t path;
-  std::uint64_t offsets;
-  std::uint64_t ref_ctr_offsets;
-  std::uint64_t cookies;
-  std::uint32_t cnt;
-  std::uint32_t multi_flags;
-  std::uint32_t pid;
-};
-static_assert(offsetof(UprobeMultiAttr, path) == 16 && offsetof(UprobeMultiAttr, cnt) == 48 &&
-              offsetof(UprobeMultiAttr, pid) == 56);
-static_assert(sizeof(UprobeMultiAttr) <= sizeof(bpf_attr));
-
+// ---- uprobe.multi (6.6+): link_create.uprobe_multi, newer than the system header: the pinned layout.
 long create_uprobe_multi(int program_fd, const char* path, std::span<const std::uint64_t> offsets,
                          std::span<const std::uint64_t> ref_ctr_offsets, std::span<const std::uint64_t> cookies,
                          bool retprobe, pid_t pid) {
-  bpf_attr attr = zeroed_attr();
-  UprobeMultiAttr multi{};
-  multi.prog_fd = static_cast<std::uint32_t>(program_fd);
-  multi.attach_type = attach_trace_uprobe_multi;
+  uapi::bpf_attr attr = kernel::detail::zeroed_pinned_attr();
+  attr.link_create.prog_fd = static_cast<std::uint32_t>(program_fd);
+  attr.link_create.attach_type = static_cast<std::uint32_t>(AttachType::trace_uprobe_multi);
+  auto& multi = attr.link_create.uprobe_multi;
   multi.path = reinterpret_cast<std::uintptr_t>(path);
   multi.offsets = reinterpret_cast<std::uintptr_t>(offsets.data());
   multi.ref_ctr_offsets = ref_ctr_offsets.empty() ? 0 : reinterpret_cast<std::uintptr_t>(ref_ctr_offsets.data());
   multi.cookies = cookies.empty() ? 0 : reinterpret_cast<std::uintptr_t>(cookies.data());
   multi.cnt = static_cast<std::uint32_t>(offsets.size());
-  multi.multi_flags = retprobe ? uprobe_multi_return : 0;
+  multi.flags = retprobe ? uapi::kUprobeMultiReturn : 0;
   multi.pid = pid > 0 ? static_cast<std::uint32_t>(pid) : 0;
-  std::memcpy(&attr, &multi, sizeof(multi));
   return kernel::detail::bpf_call(BPF_LINK_CREATE, attr);
 }
 
@@ -414,7 +391,8 @@ Link Program::attach_uprobe_multi(const std::string& binary, const UprobeMultiOp
                                       options.retprobe, options.pid);
   if (fd < 0) {
     if (errno == EINVAL && !kernel::has_uprobe_multi())
-      util::fail(std::errc::operation_not_supported, "{}: this kernel has no uprobe.multi links (6.6+)", what);
+      kernel::fail_unsupported(kernel::Feature::uprobe_multi,
+                               fmt::format("{}: this kernel has no uprobe.multi links (6.6+)", what));
     util::fail_errno("{}: attaching to {} locations of {} (BPF_LINK_CREATE)", what, offsets.size(), path);
   }
   auto description = fmt::format("{} {}:{} (program '{}', {} locations)", kind, path, target, name_, offsets.size());

@@ -443,12 +443,11 @@ bool has_kprobe_session() {
 
 bool has_raw_tp_cookie() {
   static const bool answer = [] {
-    bpf_attr attr = zeroed_attr();
+    uapi::bpf_attr attr = detail::zeroed_pinned_attr();
     attr.raw_tracepoint.prog_fd = static_cast<std::uint32_t>(-1);
-    // raw_tracepoint.cookie (6.10) sits after prog_fd and a 4-byte hole; older kernels reject a
-    // nonzero byte there (EINVAL) before looking at the program fd (EBADF).
-    const std::uint64_t cookie = 1;
-    std::memcpy(reinterpret_cast<char*>(&attr) + 16, &cookie, sizeof(cookie));
+    // raw_tracepoint.cookie (6.10): older kernels reject a nonzero byte there (EINVAL) before
+    // looking at the program fd (EBADF).
+    attr.raw_tracepoint.cookie = 1;
     return detail::bpf_call(BPF_RAW_TRACEPOINT_OPEN, attr) < 0 && errno == EBADF;
   }();
   return answer;
@@ -697,12 +696,17 @@ std::string unsupported_reason(Feature feature) {
   return fmt::format("this kernel ({}) refuses {} (they need {})", release, info.name, info.needs);
 }
 
-std::optional<std::string> missing_program_support(const ProgramSpec& program) {
+std::optional<ProgramSupportGap> program_support_gap(const ProgramSpec& program) {
   const auto attach = program.expected_attach_type();
   const auto& release = running_kernel_release();
   if (program.type() == ProgramType::tracing && attach == AttachType::trace_iter) {
     if (has_iterator(program.attach_target())) return std::nullopt;
-    return fmt::format("this kernel ({}) refuses {} iterators", release, program.attach_target());
+    const std::string feature = fmt::format("{} iterators", program.attach_target());
+    // The table's rows for the iterators it knows give their release.
+    std::uint32_t since = 0;
+    if (program.attach_target() == "task") since = feature_info(Feature::task_iterator).since;
+    if (program.attach_target() == "bpf_map_elem") since = feature_info(Feature::map_elem_iterator).since;
+    return ProgramSupportGap{fmt::format("this kernel ({}) refuses {}", release, feature), feature, since};
   }
   std::optional<Feature> feature;
   if (attach == AttachType::trace_fentry || attach == AttachType::trace_fexit) feature = Feature::trampolines;
@@ -711,10 +715,24 @@ std::optional<std::string> missing_program_support(const ProgramSpec& program) {
   if (program.type() == ProgramType::ext) feature = Feature::freplace;
   if (feature) {
     if (has_feature(*feature)) return std::nullopt;
-    return unsupported_reason(*feature);
+    const auto& info = feature_info(*feature);
+    return ProgramSupportGap{unsupported_reason(*feature), std::string(info.name), info.since};
   }
   if (has_program_type(program.type())) return std::nullopt;
-  return fmt::format("this kernel ({}) refuses {} programs", release, program_type_name(program.type()));
+  const std::string what = fmt::format("{} programs", program_type_name(program.type()));
+  return ProgramSupportGap{fmt::format("this kernel ({}) refuses {}", release, what), what, 0};
+}
+
+std::optional<std::string> missing_program_support(const ProgramSpec& program) {
+  auto gap = program_support_gap(program);
+  if (!gap) return std::nullopt;
+  return std::move(gap->reason);
+}
+
+void fail_unsupported(Feature feature, std::string message) {
+  const auto& info = feature_info(feature);
+  throw UnsupportedError(EOPNOTSUPP, std::move(message),
+                         UnsupportedError::Details{std::string(info.name), info.since, running_kernel_release()});
 }
 
 }  // namespace corebpf::kernel

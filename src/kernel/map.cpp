@@ -20,13 +20,9 @@ namespace {
 
 // The kernel's internal "operation not supported" (ENOTSUPP, not ENOTSUP): some map types give it
 // for batch commands they lack.
-constexpr int kernel_enotsupp = 524;
+constexpr int kernel_enotsupp = uapi::kEnotsupp;
 
-bpf_attr zeroed_attr() {
-  bpf_attr attr{};
-  std::memset(&attr, 0, sizeof(attr));  // all of the union, not only its first member
-  return attr;
-}
+using kernel::detail::zeroed_attr;
 
 std::uint64_t address_of(const void* pointer) noexcept { return reinterpret_cast<std::uintptr_t>(pointer); }
 
@@ -113,7 +109,12 @@ Map Map::create(const MapCreateOptions& options) {
                                    options.name, map_type_name(options.type), options.key_size, options.value_size,
                                    options.max_entries, options.flags, errno_text(error)));
   }
-  return adopt(UniqueFd(static_cast<int>(fd)));
+  UniqueFd created(static_cast<int>(fd));
+  try {
+    return adopt(std::move(created));
+  } catch (const Error& e) {
+    throw Error(e.errno_value(), fmt::format("map '{}': create: {}", options.name, e.message()));
+  }
 }
 
 Map Map::adopt(UniqueFd fd) {

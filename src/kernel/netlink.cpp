@@ -16,6 +16,7 @@
 #include <cstring>
 #include <system_error>
 
+#include "kernel/syscalls.hpp"
 #include "util/error_format.hpp"
 
 namespace corebpf::kernel::netlink {
@@ -125,7 +126,7 @@ std::string Reply::describe() const {
 
 // ---- Socket
 
-Socket::Socket() : fd_(::socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE)) {
+Socket::Socket() : fd_(detail::syscalls().netlink_socket(NETLINK_ROUTE)) {
   if (!fd_) util::fail_errno("opening a NETLINK_ROUTE socket");
   const int one = 1;
   // Both are optional: extended acks only improve messages, capped acks only shorten them.
@@ -150,15 +151,15 @@ Reply Socket::request(Message& message) {
   kernel.nl_family = AF_NETLINK;
   ssize_t sent = 0;
   do {
-    sent =
-        ::sendto(fd_.get(), bytes.data(), bytes.size(), 0, reinterpret_cast<const sockaddr*>(&kernel), sizeof(kernel));
+    sent = detail::syscalls().netlink_send(fd_.get(), bytes.data(), bytes.size(),
+                                           reinterpret_cast<const sockaddr*>(&kernel), sizeof(kernel));
   } while (sent < 0 && errno == EINTR);
   if (sent < 0) util::fail_errno("sending a netlink request");
 
   Reply reply;
   std::vector<std::byte> buffer(64 * 1024);
   for (;;) {
-    const ssize_t received = ::recv(fd_.get(), buffer.data(), buffer.size(), 0);
+    const ssize_t received = detail::syscalls().netlink_receive(fd_.get(), buffer.data(), buffer.size());
     if (received < 0) {
       if (errno == EINTR) continue;
       util::fail_errno("reading a netlink reply");
@@ -317,6 +318,26 @@ Reply delete_filter(int ifindex, std::uint32_t parent, std::uint32_t priority, s
   message.put_string(TCA_KIND, "bpf");
   Socket socket;
   return socket.request(message);
+}
+
+bool has_clsact(int ifindex) {
+  Message message(RTM_GETQDISC, NLM_F_REQUEST | NLM_F_DUMP);
+  message.append_header(tc_header(ifindex, 0, 0, 0));
+  Socket socket;
+  const auto reply = socket.request(message);
+  if (reply.error == -ENODEV) return false;
+  if (!reply) {
+    errno = -reply.error;
+    util::fail_errno("listing the qdiscs of interface {}", ifindex);
+  }
+  for (const auto& answer : reply.messages) {
+    if (answer.size() < NLMSG_HDRLEN + sizeof(tcmsg)) continue;
+    const auto header = read_as<tcmsg>(std::span<const std::byte>(answer).subspan(NLMSG_HDRLEN));
+    if (header.tcm_ifindex != ifindex) continue;  // a dump may list every interface's
+    const auto kind = find_attribute(message_attributes(answer, sizeof(tcmsg)), TCA_KIND);
+    if (kind && kind->string() == "clsact") return true;
+  }
+  return false;
 }
 
 std::vector<FilterInfo> list_filters(int ifindex, std::uint32_t parent) {

@@ -116,6 +116,8 @@ struct FilterInfo {
 };
 // The filters under `parent`; none when there is no qdisc or no such interface.
 std::vector<FilterInfo> list_filters(int ifindex, std::uint32_t parent);
+// Whether the interface has a clsact qdisc.
+bool has_clsact(int ifindex);
 
 // ---- Interfaces (the tests' veth pairs).
 

@@ -117,7 +117,7 @@ class StructOpsRegistration final : public detail::Attachment {
  private:
   long erase() const noexcept {
     const std::uint32_t key = 0;
-    bpf_attr attr{};
+    bpf_attr attr = kernel::detail::zeroed_attr();
     attr.map_fd = static_cast<std::uint32_t>(map_.get());
     attr.key = reinterpret_cast<std::uintptr_t>(&key);
     return kernel::detail::bpf_call(BPF_MAP_DELETE_ELEM, attr);
@@ -356,7 +356,10 @@ struct Object::State {
     try {
       return Map::create(create);
     } catch (const Error& e) {
-      if (create.btf_fd < 0 || create.type == MapType::struct_ops) throw;
+      // Only what says "this BTF": not ENOMEM, EPERM or E2BIG, which a retry would only repeat.
+      const int error = e.errno_value();
+      const bool btf_refused = error == EINVAL || error == EOPNOTSUPP || error == uapi::kEnotsupp;
+      if (create.btf_fd < 0 || create.type == MapType::struct_ops || !btf_refused) throw;
       util::log(LogLevel::debug, "{}: map '{}': the kernel refused its BTF ({}); created without", what(), name,
                 e.message());
       create.btf_fd = -1;
@@ -652,33 +655,46 @@ struct Object::State {
     return {target->second, function->id()};
   }
 
-  std::string rejection(const ProgramSpec& program, const kernel::detail::LoadOutcome& outcome,
-                        std::size_t program_index) const {
+  // Throws what the kernel's refusal of `program` is: an UnsupportedError when the probes say
+  // the kernel refuses every such program (EPERM as root before any verification), else a
+  // VerifierError with the log read: the reason, the instruction and its source line.
+  [[noreturn]] void reject(const ProgramSpec& program, const kernel::detail::LoadOutcome& outcome,
+                           std::size_t program_index) const {
     // The first line says why and where, in the verifier's words: what a user reads first. EPERM
     // as root before any verification: the probes tell "this kernel refuses all such programs"
     // from a program's own fault (a helper it may not call).
     std::string reason(kernel::detail::verifier_reason(outcome.log));
+    std::optional<kernel::ProgramSupportGap> gap;
     if (outcome.error == EPERM && kernel::has_bpf_privileges()) {
-      if (const auto refused = kernel::missing_program_support(program)) {
-        reason = fmt::format("{} (EPERM before verification, as for a minimal probe)", *refused);
-      }
+      gap = kernel::program_support_gap(program);
+      if (gap) reason = fmt::format("{} (EPERM before verification, as for a minimal probe)", gap->reason);
     }
     std::string message = fmt::format("{}: program '{}': the kernel rejected it: {}{}", what(), program.name(),
                                       std::generic_category().message(outcome.error),
                                       reason.empty() ? std::string() : fmt::format(": {}", reason));
-    if (const auto insn = kernel::detail::failing_instruction(outcome.log)) {
-      message += fmt::format(" at insn #{}", *insn);
-      const auto location =
-          kernel::detail::source_location(kernel::detail::line_for_instruction(program.line_info(), *insn));
-      if (!location.empty()) message += fmt::format(" ({})", location);
+    VerifierError::Details details;
+    details.program = program.name();
+    details.reason = std::string(kernel::detail::verifier_reason(outcome.log));
+    details.log = outcome.log;
+    details.instruction = kernel::detail::failing_instruction(outcome.log);
+    if (details.instruction) {
+      message += fmt::format(" at insn #{}", *details.instruction);
+      details.source_line = kernel::detail::source_location(
+          kernel::detail::line_for_instruction(program.line_info(), *details.instruction));
+      if (!details.source_line.empty()) message += fmt::format(" ({})", details.source_line);
       if (program_index < relocations.size()) {
-        if (const auto* poisoned = core::find_poisoned(relocations[program_index], *insn)) {
+        if (const auto* poisoned = core::find_poisoned(relocations[program_index], *details.instruction)) {
           message += "\n" + core::describe(program.name(), *poisoned);
         }
       }
     }
     if (!outcome.log.empty()) message += "\nverifier log (end):\n" + log_tail(outcome.log);
-    return message;
+    if (gap) {
+      throw UnsupportedError(
+          outcome.error, std::move(message),
+          UnsupportedError::Details{gap->feature, gap->minimum_version, kernel::running_kernel_release()});
+    }
+    throw VerifierError(outcome.error, std::move(message), std::move(details));
   }
 
   void load_programs() {
@@ -742,7 +758,7 @@ struct Object::State {
         if (attach_target.module_btf) request.attach_btf_obj_fd = attach_target.module_btf.get();
       }
       auto outcome = kernel::detail::load_program(request);
-      if (!outcome.fd) throw Error(outcome.error, rejection(program, outcome, index));
+      if (!outcome.fd) reject(program, outcome, index);
       logs[index] = std::move(outcome.log);
       if (log_enabled(LogLevel::debug)) {
         util::log(LogLevel::debug, "{}: program '{}' ({}, section {}) loaded: {} insns (id {})", what(), program.name(),
@@ -955,9 +971,9 @@ Link Object::attach_struct_ops(std::string_view map_name) {
   const std::string description =
       fmt::format("struct_ops map '{}' (struct {})", map_name, spec_map.struct_ops_type_name());
   if (spec_map.flags() & kMapFlagLink) {
-    bpf_attr attr{};
-    // The map goes where other links take the program (link_create.map_fd, which 6.1's uapi lacks).
-    attr.link_create.prog_fd = static_cast<std::uint32_t>(map.fd());
+    // link_create.map_fd (newer than the system header): the pinned layout.
+    uapi::bpf_attr attr = kernel::detail::zeroed_pinned_attr();
+    attr.link_create.map_fd = static_cast<std::uint32_t>(map.fd());
     attr.link_create.attach_type = static_cast<std::uint32_t>(AttachType::struct_ops);
     auto fd = kernel::detail::bpf_fd_call(BPF_LINK_CREATE, attr, description);
     return Link(std::make_unique<detail::BpfLinkAttachment>(std::move(fd), description));

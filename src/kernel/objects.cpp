@@ -250,13 +250,6 @@ LinkInfo link_info(int fd) {
   return info;
 }
 
-std::string_view link_type_name(std::uint32_t type) noexcept {
-  // Indexed by BPF_LINK_TYPE_*, which the UAPI fixes (6.1 ends at kprobe_multi; newer ones follow).
-  static constexpr std::string_view names[] = {
-      "unspec",       "raw_tracepoint", "tracing",   "cgroup", "iter",         "netns",  "xdp",     "perf_event",
-      "kprobe_multi", "struct_ops",     "netfilter", "tcx",    "uprobe_multi", "netkit", "sockmap",
-  };
-  return type < std::size(names) ? names[type] : std::string_view();
-}
+std::string_view link_type_name(std::uint32_t type) noexcept { return uapi::name_at(uapi::kLinkTypeNames, type); }
 
 }  // namespace corebpf::kernel

@@ -10,7 +10,6 @@
 #include <linux/perf_event.h>
 #include <sys/epoll.h>
 #include <sys/mman.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -20,6 +19,7 @@
 #include <cstring>
 #include <string>
 
+#include "kernel/perf_event_link.hpp"
 #include "util/error_format.hpp"
 #include "util/log_format.hpp"
 #include "util/mapped_region.hpp"
@@ -69,8 +69,7 @@ UniqueFd open_bpf_output_event(std::uint32_t cpu, const PerfBufferOptions& optio
   } else {
     attr.wakeup_events = options.wakeup_events;
   }
-  const long fd = ::syscall(__NR_perf_event_open, &attr, -1, static_cast<int>(cpu), -1, PERF_FLAG_FD_CLOEXEC);
-  return UniqueFd(fd < 0 ? -1 : static_cast<int>(fd));
+  return UniqueFd(kernel::detail::perf_event_open(&attr, -1, static_cast<int>(cpu), -1, PERF_FLAG_FD_CLOEXEC));
 }
 
 }  // namespace

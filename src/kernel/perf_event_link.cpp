@@ -1,15 +1,14 @@
 #include "kernel/perf_event_link.hpp"
 
 #include <linux/perf_event.h>
-#include <sys/ioctl.h>
-#include <sys/syscall.h>
-#include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
 
+#include "corebpf/features.hpp"
 #include "corebpf/log.hpp"
 #include "kernel/bpf_syscall.hpp"
+#include "kernel/syscalls.hpp"
 #include "util/error_format.hpp"
 #include "util/log_format.hpp"
 
@@ -36,13 +35,12 @@ class PerfEventAttachment final : public corebpf::detail::Attachment {
     // Closing the link (or the event with its program) is the detach; the kernel cannot refuse it.
     // Only a pinned link outlives its fd, which is why BPF_LINK_DETACH comes first.
     if (link_) {
-      bpf_attr attr{};
-      std::memset(&attr, 0, sizeof(attr));
+      bpf_attr attr = zeroed_attr();
       attr.link_detach.link_fd = static_cast<std::uint32_t>(link_.get());
       (void)bpf_call(BPF_LINK_DETACH, attr);
       link_.reset();
     } else if (event_) {
-      (void)::ioctl(event_.get(), PERF_EVENT_IOC_DISABLE, 0);
+      (void)syscalls().perf_event_ioctl(event_.get(), PERF_EVENT_IOC_DISABLE, 0);
     }
     event_.reset();
     if (auto cleanup = std::exchange(cleanup_, nullptr)) cleanup();
@@ -59,7 +57,7 @@ class PerfEventAttachment final : public corebpf::detail::Attachment {
 }  // namespace
 
 int perf_event_open(void* attr, int pid, int cpu, int group_fd, unsigned long flags) noexcept {
-  return static_cast<int>(::syscall(__NR_perf_event_open, attr, pid, cpu, group_fd, flags));
+  return syscalls().perf_event_open(attr, pid, cpu, group_fd, flags);
 }
 
 std::unique_ptr<corebpf::detail::Attachment> attach_to_perf_event(int program_fd, UniqueFd perf_event,
@@ -79,8 +77,7 @@ std::unique_ptr<corebpf::detail::Attachment> attach_to_perf_event(int program_fd
     }
   } guard{&cleanup};
 
-  bpf_attr attr{};
-  std::memset(&attr, 0, sizeof(attr));
+  bpf_attr attr = zeroed_attr();
   attr.link_create.prog_fd = static_cast<std::uint32_t>(program_fd);
   attr.link_create.target_fd = static_cast<std::uint32_t>(perf_event.get());
   attr.link_create.attach_type = BPF_PERF_EVENT;
@@ -94,12 +91,15 @@ std::unique_ptr<corebpf::detail::Attachment> attach_to_perf_event(int program_fd
       util::fail_errno("attaching {} (BPF_LINK_CREATE of a perf event)", description);
     }
     if (cookie != 0)
-      util::fail(std::errc::operation_not_supported,
-                 "attaching {}: this kernel has no BPF links on perf events (5.15+), so no bpf cookie", description);
-    if (::ioctl(perf_event.get(), PERF_EVENT_IOC_SET_BPF, program_fd) != 0)
+      fail_unsupported(
+          Feature::perf_link,
+          fmt::format("attaching {}: this kernel has no BPF links on perf events (5.15+), so no bpf cookie",
+                      description));
+    if (syscalls().perf_event_ioctl(perf_event.get(), PERF_EVENT_IOC_SET_BPF, program_fd) != 0)
       util::fail_errno("attaching {} (PERF_EVENT_IOC_SET_BPF)", description);
   }
-  if (::ioctl(perf_event.get(), PERF_EVENT_IOC_ENABLE, 0) != 0) util::fail_errno("enabling {}", description);
+  if (syscalls().perf_event_ioctl(perf_event.get(), PERF_EVENT_IOC_ENABLE, 0) != 0)
+    util::fail_errno("enabling {}", description);
   auto attachment = std::make_unique<PerfEventAttachment>(std::move(perf_event), std::move(link),
                                                           std::move(description), std::move(cleanup));
   guard.cleanup = nullptr;

@@ -17,7 +17,13 @@ using corebpf::kernel::detail::zeroed_attr;
 
 Program::Program(UniqueFd fd, std::string name) : fd_(std::move(fd)), name_(std::move(name)) {
   if (!fd_) return;
-  const auto info = kernel::program_info(fd_.get());
+  kernel::ProgramInfo info;
+  try {
+    info = kernel::program_info(fd_.get());
+  } catch (const Error& e) {
+    if (name_.empty()) throw;
+    throw Error(e.errno_value(), fmt::format("program '{}': {}", name_, e.message()));
+  }
   if (name_.empty()) name_ = info.name;
   type_ = static_cast<ProgramType>(info.type);
 }
@@ -45,7 +51,13 @@ Program Program::open_pinned(const std::string& path) {
 
 Program Program::open_by_id(std::uint32_t id) { return Program(kernel::open_by_id(kernel::ObjectType::program, id)); }
 
-kernel::ProgramInfo Program::info() const { return kernel::program_info(fd_.get()); }
+kernel::ProgramInfo Program::info() const {
+  try {
+    return kernel::program_info(fd_.get());
+  } catch (const Error& e) {
+    throw Error(e.errno_value(), fmt::format("program '{}': {}", name_, e.message()));
+  }
+}
 
 void Program::pin(const std::string& path) const {
   bpf_attr attr = zeroed_attr();

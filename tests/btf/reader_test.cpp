@@ -10,7 +10,7 @@
 #include <functional>
 #include <iterator>
 
-#include "btf/btf_data.hpp"
+#include "btf/btf_state.hpp"
 #include "btf/raw_btf.hpp"
 #include "corebpf/btf.hpp"
 #include "corebpf/btf_writer.hpp"

@@ -405,6 +405,13 @@ TEST(AttachIter, RefusedIteratorKindIsNamed) {
     EXPECT_NE(e.message().find("program 'dump_values'"), std::string::npos) << e.message();
     EXPECT_NE(e.message().find("refuses bpf_map_elem iterators (EPERM before verification"), std::string::npos)
         << e.message();
+    // As data: an UnsupportedError naming the feature, its release and this kernel's.
+    const auto* unsupported = dynamic_cast<const UnsupportedError*>(&e);
+    ASSERT_NE(unsupported, nullptr) << "a kernel that refuses a kind of program is an UnsupportedError";
+    EXPECT_EQ(unsupported->feature(), "bpf_map_elem iterators");
+    EXPECT_EQ(unsupported->minimum_version(), kernel::feature_info(Feature::map_elem_iterator).since);
+    EXPECT_EQ(unsupported->minimum_release(), "5.9");
+    EXPECT_EQ(unsupported->running_release(), kernel::running_kernel_release());
   }
 }
 

@@ -173,6 +173,22 @@ TEST(Object, VerifierRejectionNamesProgramAndReleasesEverything) {
       EXPECT_NE(message.find("invalid access to map value"), std::string::npos) << message;
       EXPECT_NE(message.find("object_rejected.bpf.c:"), std::string::npos) << "the source line\n" << message;
       EXPECT_EQ(e.errno_value(), EACCES) << message;
+      // The same facts as data (VerifierError), with the whole log, not its end.
+      const auto* verifier = dynamic_cast<const VerifierError*>(&e);
+      ASSERT_NE(verifier, nullptr) << "a verifier rejection is a VerifierError";
+      EXPECT_EQ(verifier->program(), "reads_too_far");
+      ASSERT_TRUE(verifier->instruction().has_value());
+      EXPECT_NE(message.find("at insn #" + std::to_string(*verifier->instruction())), std::string::npos) << message;
+      EXPECT_TRUE(verifier->source_line().starts_with("object_rejected.bpf.c:") ||
+                  verifier->source_line().find("/object_rejected.bpf.c:") != std::string::npos)
+          << verifier->source_line();
+      EXPECT_NE(verifier->reason().find("invalid access to map value"), std::string::npos) << verifier->reason();
+      EXPECT_NE(verifier->log().find(verifier->reason()), std::string::npos);
+      // The log from its first line: the message keeps only the end.
+      const auto first_line = verifier->log().substr(0, verifier->log().find('\n'));
+      EXPECT_FALSE(first_line.empty());
+      EXPECT_NE(verifier->log().find(first_line), std::string::npos);
+      EXPECT_GE(verifier->log().size(), message.size() - message.find("verifier log (end):\n") - 20);
     }
     EXPECT_FALSE(object.loaded());
     EXPECT_THROW(object.program("accepted_first"), Error);

@@ -52,4 +52,28 @@ TEST(FileBytes, ReadsProcFilesThatCannotBeMapped) {
   EXPECT_EQ(std::string_view(reinterpret_cast<const char*>(bytes.bytes().data()), 5), "Name:");
 }
 
+// The two error kinds callers branch on stay corebpf::Errors with their message and errno.
+TEST(ErrorTypes, VerifierAndUnsupportedErrorsCarryTheirFacts) {
+  try {
+    throw corebpf::VerifierError(EACCES, "object 'x': program 'p': the kernel rejected it",
+                                 {"p", 7, "x.bpf.c:3:5: return *v;", "R0 invalid mem access 'scalar'", "0: (b7) ..."});
+  } catch (const corebpf::Error& e) {
+    EXPECT_STREQ(e.what(), "object 'x': program 'p': the kernel rejected it");
+    EXPECT_EQ(e.errno_value(), EACCES);
+    const auto& verifier = dynamic_cast<const corebpf::VerifierError&>(e);
+    EXPECT_EQ(verifier.program(), "p");
+    EXPECT_EQ(verifier.instruction(), 7U);
+    EXPECT_EQ(verifier.source_line(), "x.bpf.c:3:5: return *v;");
+    EXPECT_EQ(verifier.reason(), "R0 invalid mem access 'scalar'");
+    EXPECT_EQ(verifier.log(), "0: (b7) ...");
+  }
+  const corebpf::UnsupportedError unsupported(EOPNOTSUPP, "no kprobe.session",
+                                              {"kprobe.session links", (6U << 16) + (10U << 8), "6.1.0-27-amd64"});
+  EXPECT_EQ(unsupported.errno_value(), EOPNOTSUPP);
+  EXPECT_EQ(unsupported.feature(), "kprobe.session links");
+  EXPECT_EQ(unsupported.minimum_release(), "6.10");
+  EXPECT_EQ(unsupported.running_release(), "6.1.0-27-amd64");
+  EXPECT_EQ(corebpf::UnsupportedError(EPERM, "m", {"bpf_map_elem iterators", 0, "6.18"}).minimum_release(), "");
+}
+
 }  // namespace

@@ -1,4 +1,5 @@
-// Internal: the shared, immutable state behind corebpf::btf::Btf.
+// Internal: the shared, immutable state behind corebpf::btf::Btf (BtfData). Not the public
+// corebpf/btf_data.hpp, which formats values through their BTF types.
 #pragma once
 
 #include <atomic>
