@@ -194,12 +194,20 @@ TEST(SyscallSeam, RawTracepointUnknownNameIsENOENTByName) {
 
 // ---- Perf events: BPF link (5.15+) -> PERF_EVENT_IOC_SET_BPF.
 
+Program perf_event_program(FakeKernel& fake) {
+  return Program(UniqueFd(fake.add_program(BPF_PROG_TYPE_PERF_EVENT, "on_cycles")), "on_cycles");
+}
+
+UniqueFd fake_perf_event(FakeKernel& fake) {
+  perf_event_attr attr{};
+  return UniqueFd(fake.perf_event_open(&attr, -1, 0, -1, 0));
+}
+
 TEST(SyscallSeam, PerfEventFallsBackToTheSetBpfIoctl) {
   FakeKernel fake;
   fake.refuse[BPF_LINK_CREATE] = EINVAL;  // no BPF_PERF_EVENT links
-  const Program program(UniqueFd(fake.add_program(BPF_PROG_TYPE_PERF_EVENT, "on_cycles")), "on_cycles");
-  perf_event_attr attr{};
-  UniqueFd event(fake.perf_event_open(&attr, -1, 0, -1, 0));
+  const Program program = perf_event_program(fake);
+  UniqueFd event = fake_perf_event(fake);
   fake.commands.clear();
   {
     Link link = program.attach_perf_event(std::move(event));
@@ -214,9 +222,8 @@ TEST(SyscallSeam, PerfEventFallsBackToTheSetBpfIoctl) {
 TEST(SyscallSeam, PerfEventCookieWithoutPerfLinksIsUnsupported) {
   FakeKernel fake;
   fake.refuse[BPF_LINK_CREATE] = EINVAL;
-  const Program program(UniqueFd(fake.add_program(BPF_PROG_TYPE_PERF_EVENT, "on_cycles")), "on_cycles");
-  perf_event_attr attr{};
-  UniqueFd event(fake.perf_event_open(&attr, -1, 0, -1, 0));
+  const Program program = perf_event_program(fake);
+  UniqueFd event = fake_perf_event(fake);
   try {
     (void)program.attach_perf_event(std::move(event), 7);
     FAIL() << "expected an error";
@@ -238,9 +245,8 @@ TEST(SyscallSeam, PerfEventCookieWithoutPerfLinksIsUnsupported) {
 TEST(SyscallSeam, PerfLinkRefusedForAnotherReasonIsNotRetriedTheOldWay) {
   FakeKernel fake;
   fake.refuse[BPF_LINK_CREATE] = EPERM;
-  const Program program(UniqueFd(fake.add_program(BPF_PROG_TYPE_PERF_EVENT, "on_cycles")), "on_cycles");
-  perf_event_attr attr{};
-  UniqueFd event(fake.perf_event_open(&attr, -1, 0, -1, 0));
+  const Program program = perf_event_program(fake);
+  UniqueFd event = fake_perf_event(fake);
   try {
     (void)program.attach_perf_event(std::move(event));
     FAIL() << "expected an error";
