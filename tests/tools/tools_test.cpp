@@ -7,7 +7,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <fcntl.h>
+
 #include <filesystem>
+#include <fstream>
 #include <string>
 #include <vector>
 
@@ -119,6 +122,53 @@ TEST_F(ToolsTest, ExecsnoopFailedOnlyAndCommFilterOverThePerfBuffer) {
   const auto events = by_comm.json_lines();
   ASSERT_EQ(events.size(), 1u) << diagnostics(by_comm);
   EXPECT_EQ(events[0]["pid"], wanted);
+}
+
+// ---- opensnoop
+
+TEST_F(ToolsTest, OpensnoopReportsThisProcesssOpensOfUniquePaths) {
+  const auto present = dir_ / "opensnoop-present";
+  { std::ofstream(present) << "x"; }
+  const auto missing = dir_ / "opensnoop-missing";
+  ToolRun tool("opensnoop", {"-j", "-p", std::to_string(::getpid())});
+  ASSERT_TRUE(tool.wait_ready()) << diagnostics(tool);
+  const int fd = ::open(present.c_str(), O_RDONLY | O_CLOEXEC);
+  ASSERT_GE(fd, 0);
+  ::close(fd);
+  ASSERT_LT(::open(missing.c_str(), O_RDONLY), 0);
+  ASSERT_EQ(tool.stop(), 0) << diagnostics(tool);
+  int seen_present = 0, seen_missing = 0;
+  for (const auto& event : tool.json_lines()) {
+    EXPECT_EQ(event["pid"], ::getpid()) << event.dump();
+    if (event["path"] == present.string()) {
+      ++seen_present;
+      EXPECT_EQ(event["fd"], fd);
+      EXPECT_EQ(event["err"], 0);
+      EXPECT_EQ(event["flags"].get<std::uint64_t>() & O_CLOEXEC, static_cast<std::uint64_t>(O_CLOEXEC));
+    }
+    if (event["path"] == missing.string()) {
+      ++seen_missing;
+      EXPECT_EQ(event["fd"], -1);
+      EXPECT_EQ(event["err"], ENOENT);
+      EXPECT_EQ(event["errno"], "ENOENT");
+    }
+  }
+  EXPECT_EQ(seen_present, 1) << diagnostics(tool);
+  EXPECT_EQ(seen_missing, 1) << diagnostics(tool);
+}
+
+TEST_F(ToolsTest, OpensnoopFailedOnly) {
+  const auto present = dir_ / "opensnoop-ok";
+  { std::ofstream(present) << "x"; }
+  const auto missing = dir_ / "opensnoop-fails";
+  ToolRun tool("opensnoop", {"-j", "-x", "-p", std::to_string(::getpid())});
+  ASSERT_TRUE(tool.wait_ready()) << diagnostics(tool);
+  ::close(::open(present.c_str(), O_RDONLY));
+  ::open(missing.c_str(), O_RDONLY);
+  ASSERT_EQ(tool.stop(), 0) << diagnostics(tool);
+  const auto events = tool.json_lines();
+  ASSERT_EQ(events.size(), 1u) << diagnostics(tool);
+  EXPECT_EQ(events[0]["path"], missing.string());
 }
 
 }  // namespace
