@@ -4,6 +4,8 @@
 // lines. On the host the tracepoint paths run; in the qemu guests (6.1, 6.12) the kprobe and
 // fentry paths too, each forced with --attach when the probes say the kernel has it.
 #include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -169,6 +171,60 @@ TEST_F(ToolsTest, OpensnoopFailedOnly) {
   const auto events = tool.json_lines();
   ASSERT_EQ(events.size(), 1u) << diagnostics(tool);
   EXPECT_EQ(events[0]["path"], missing.string());
+}
+
+// ---- exitsnoop
+
+// Forks a child named `name` that sleeps `seconds`, then exits with `code` or raises `signal`.
+pid_t exiting_child(const std::string& name, double seconds, int code, int signal) {
+  const pid_t child = ::fork();
+  if (child == 0) {
+    ::prctl(PR_SET_NAME, name.c_str());
+    ::usleep(static_cast<useconds_t>(seconds * 1e6));
+    if (signal != 0) {
+      ::signal(signal, SIG_DFL);
+      ::raise(signal);
+    }
+    ::_exit(code);
+  }
+  ::waitpid(child, nullptr, 0);
+  return child;
+}
+
+TEST_F(ToolsTest, ExitsnoopReportsExitCodesSignalsAndAges) {
+  const std::string name = "ex" + std::to_string(::getpid() % 100000);
+  ToolRun tool("exitsnoop", {"-j", "-c", name});
+  ASSERT_TRUE(tool.wait_ready()) << diagnostics(tool);
+  const pid_t coded = exiting_child(name, 0.2, 3, 0);
+  const pid_t killed = exiting_child(name, 0, 0, SIGTERM);
+  const pid_t clean = exiting_child(name, 0, 0, 0);
+  ASSERT_EQ(tool.stop(), 0) << diagnostics(tool);
+  const auto events = tool.json_lines();
+  ASSERT_EQ(events.size(), 3u) << diagnostics(tool);
+  for (const auto& event : events) {
+    EXPECT_EQ(event["pcomm"], name);
+    EXPECT_EQ(event["ppid"], ::getpid());
+    EXPECT_EQ(event["tid"], event["pid"]);
+  }
+  EXPECT_EQ(events[0]["pid"], coded);
+  EXPECT_EQ(events[0]["code"], 3);
+  EXPECT_EQ(events[0]["exit"], "code 3");
+  EXPECT_GE(events[0]["age"].get<double>(), 0.19);
+  EXPECT_LT(events[0]["age"].get<double>(), 10.0);
+  EXPECT_EQ(events[1]["pid"], killed);
+  EXPECT_EQ(events[1]["signal"], SIGTERM);
+  EXPECT_EQ(events[1]["exit"], "signal 15 (TERM)");
+  EXPECT_EQ(events[2]["pid"], clean);
+  EXPECT_EQ(events[2]["exit"], "0");
+
+  ToolRun failed("exitsnoop", {"-j", "-x", "-c", name});
+  ASSERT_TRUE(failed.wait_ready()) << diagnostics(failed);
+  exiting_child(name, 0, 0, 0);
+  const pid_t one = exiting_child(name, 0, 1, 0);
+  ASSERT_EQ(failed.stop(), 0) << diagnostics(failed);
+  const auto failures = failed.json_lines();
+  ASSERT_EQ(failures.size(), 1u) << diagnostics(failed);
+  EXPECT_EQ(failures[0]["pid"], one);
 }
 
 }  // namespace
