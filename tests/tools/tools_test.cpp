@@ -13,6 +13,8 @@
 
 #include <filesystem>
 #include <fstream>
+#include <functional>
+#include <iostream>
 #include <string>
 #include <vector>
 
@@ -225,6 +227,103 @@ TEST_F(ToolsTest, ExitsnoopReportsExitCodesSignalsAndAges) {
   const auto failures = failed.json_lines();
   ASSERT_EQ(failures.size(), 1u) << diagnostics(failed);
   EXPECT_EQ(failures[0]["pid"], one);
+}
+
+// ---- histogram tools
+
+// A child named `name` that waits for a byte on a pipe, then runs `work` and exits: started
+// before the tool so the tool can filter on its pid.
+class WorkerChild {
+ public:
+  WorkerChild(const std::string& name, const std::function<void()>& work) {
+    int fds[2];
+    EXPECT_EQ(::pipe(fds), 0);
+    pid_ = ::fork();
+    if (pid_ == 0) {
+      ::close(fds[1]);
+      ::prctl(PR_SET_NAME, name.c_str());
+      char go;
+      if (::read(fds[0], &go, 1) != 1) ::_exit(1);
+      work();
+      ::_exit(0);
+    }
+    ::close(fds[0]);
+    go_ = fds[1];
+  }
+  ~WorkerChild() {
+    if (go_ >= 0) ::close(go_);
+    if (pid_ > 0) ::waitpid(pid_, nullptr, 0);
+  }
+  pid_t pid() const { return pid_; }
+  // Lets the child work and waits for its end.
+  void run() {
+    EXPECT_EQ(::write(go_, "g", 1), 1);
+    ::close(go_);
+    go_ = -1;
+    ::waitpid(pid_, nullptr, 0);
+    pid_ = -1;
+  }
+
+ private:
+  pid_t pid_ = -1;
+  int go_ = -1;
+};
+
+// The histogram's buckets hold `count` values in all, and `sum` lies within their ranges.
+void expect_consistent_histogram(const nlohmann::json& line) {
+  std::uint64_t count = 0, low = 0, high = 0;
+  for (const auto& bucket : line["buckets"]) {
+    const auto n = bucket["count"].get<std::uint64_t>();
+    count += n;
+    low += n * bucket["low"].get<std::uint64_t>();
+    high += n * bucket["high"].get<std::uint64_t>();
+  }
+  EXPECT_EQ(count, line["count"].get<std::uint64_t>()) << line.dump();
+  EXPECT_GE(line["sum"].get<std::uint64_t>(), low) << line.dump();
+  EXPECT_LE(line["sum"].get<std::uint64_t>(), high) << line.dump();
+}
+
+TEST_F(ToolsTest, RunqlatCountsEveryWakeupOfAProcess) {
+  const std::string name = "rq" + std::to_string(::getpid() % 100000);
+  constexpr int sleeps = 100;
+  WorkerChild child(name, [] {
+    for (int i = 0; i < sleeps; ++i) ::usleep(500);
+  });
+  const pid_t pid = child.pid();
+  ToolRun tool("runqlat", {"-j", "-P", "-p", std::to_string(pid)});
+  ASSERT_TRUE(tool.wait_ready()) << diagnostics(tool);
+  child.run();
+  ASSERT_EQ(tool.stop(), 0) << diagnostics(tool);
+  const auto lines = tool.json_lines();
+  ASSERT_EQ(lines.size(), 1u) << diagnostics(tool);
+  const auto& line = lines[0];
+  EXPECT_EQ(line["pid"], pid);
+  EXPECT_EQ(line["comm"], name);
+  EXPECT_EQ(line["unit"], "usecs");
+  // Each sleep ends with a wakeup and a switch to the child (unless the timer fired before the
+  // child was switched out); the start and exit add a few.
+  EXPECT_GE(line["count"].get<int>(), sleeps * 8 / 10) << line.dump();
+  EXPECT_LE(line["count"].get<int>(), 4 * sleeps) << line.dump();
+  expect_consistent_histogram(line);
+}
+
+TEST_F(ToolsTest, RunqlatIntervalAndCountOnEveryAttachPath) {
+  for (const std::string path : {"tp_btf", "raw_tracepoint"}) {
+    SCOPED_TRACE(path);
+    if (path == "tp_btf" && !kernel::has_feature(kernel::Feature::tracing_programs)) {
+      std::cout << test::unsupported(kernel::Feature::tracing_programs) << "\n";
+      continue;
+    }
+    ToolRun tool("runqlat", {"-j", "--attach", path, "0.3", "2"});
+    ASSERT_EQ(tool.wait_exit(std::chrono::seconds(30)), 0) << diagnostics(tool);
+    EXPECT_NE(tool.stderr_text().find("ready (" + path), std::string::npos) << diagnostics(tool);
+    const auto lines = tool.json_lines();
+    ASSERT_EQ(lines.size(), 2u) << diagnostics(tool);
+    for (const auto& line : lines) {
+      EXPECT_GT(line["count"].get<int>(), 0) << line.dump();  // a busy machine's scheduler
+      expect_consistent_histogram(line);
+    }
+  }
 }
 
 }  // namespace
