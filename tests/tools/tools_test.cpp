@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -324,6 +325,42 @@ TEST_F(ToolsTest, RunqlatIntervalAndCountOnEveryAttachPath) {
       expect_consistent_histogram(line);
     }
   }
+}
+
+// ---- syscount
+
+// The count of `syscall` in a syscount JSON report, -1 when absent.
+std::int64_t syscall_count(const std::vector<nlohmann::json>& reports, const std::string& syscall) {
+  std::int64_t count = -1;
+  for (const auto& report : reports)
+    for (const auto& entry : report["syscalls"])
+      if (entry["syscall"] == syscall) count = std::max<std::int64_t>(count, 0) + entry["count"].get<std::int64_t>();
+  return count;
+}
+
+TEST_F(ToolsTest, SyscountCountsThisProcesssCalls) {
+  ToolRun tool("syscount", {"-j", "-L", "-T", "50", "-p", std::to_string(::getpid())});
+  ASSERT_TRUE(tool.wait_ready()) << diagnostics(tool);
+  for (int i = 0; i < 137; ++i) ::syscall(SYS_getppid);
+  ASSERT_EQ(tool.stop(), 0) << diagnostics(tool);
+  const auto reports = tool.json_lines();
+  ASSERT_EQ(reports.size(), 1u) << diagnostics(tool);
+  EXPECT_EQ(syscall_count(reports, "getppid"), 137) << diagnostics(tool);
+  for (const auto& entry : reports[0]["syscalls"])
+    if (entry["syscall"] == "getppid") {
+      EXPECT_GT(entry["time_us"].get<double>(), 0.0);
+    }
+}
+
+TEST_F(ToolsTest, SyscountErrnoFilter) {
+  ToolRun tool("syscount", {"-j", "-e", "EBADF", "-p", std::to_string(::getpid())});
+  ASSERT_TRUE(tool.wait_ready()) << diagnostics(tool);
+  for (int i = 0; i < 42; ++i) ::close(-1);
+  for (int i = 0; i < 10; ++i) ::syscall(SYS_getppid);
+  ASSERT_EQ(tool.stop(), 0) << diagnostics(tool);
+  const auto reports = tool.json_lines();
+  EXPECT_EQ(syscall_count(reports, "close"), 42) << diagnostics(tool);
+  EXPECT_EQ(syscall_count(reports, "getppid"), -1) << diagnostics(tool);
 }
 
 }  // namespace
