@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -256,13 +257,16 @@ class WorkerChild {
     if (pid_ > 0) ::waitpid(pid_, nullptr, 0);
   }
   pid_t pid() const { return pid_; }
-  // Lets the child work and waits for its end.
-  void run() {
+  // Lets the child work and waits for its end; returns the CPU time it used, in microseconds.
+  std::uint64_t run() {
     EXPECT_EQ(::write(go_, "g", 1), 1);
     ::close(go_);
     go_ = -1;
-    ::waitpid(pid_, nullptr, 0);
+    struct rusage usage {};
+    ::wait4(pid_, nullptr, 0, &usage);
     pid_ = -1;
+    const auto micros = [](const timeval& t) { return std::uint64_t(t.tv_sec) * 1000000 + std::uint64_t(t.tv_usec); };
+    return micros(usage.ru_utime) + micros(usage.ru_stime);
   }
 
  private:
@@ -361,6 +365,58 @@ TEST_F(ToolsTest, SyscountErrnoFilter) {
   const auto reports = tool.json_lines();
   EXPECT_EQ(syscall_count(reports, "close"), 42) << diagnostics(tool);
   EXPECT_EQ(syscall_count(reports, "getppid"), -1) << diagnostics(tool);
+}
+
+// ---- cpudist
+
+void burn_cpu(std::chrono::milliseconds duration) {
+  const auto end = std::chrono::steady_clock::now() + duration;
+  volatile std::uint64_t sink = 0;
+  while (std::chrono::steady_clock::now() < end) sink = sink + 1;
+}
+
+TEST_F(ToolsTest, CpudistOnCpuTimeAddsUpToTheCpuTimeUsed) {
+  const std::string name = "cd" + std::to_string(::getpid() % 100000);
+  WorkerChild child(name, [] {
+    for (int i = 0; i < 5; ++i) {
+      burn_cpu(std::chrono::milliseconds(40));
+      ::usleep(5000);
+    }
+  });
+  const pid_t pid = child.pid();
+  ToolRun tool("cpudist", {"-j", "-P", "-p", std::to_string(pid)});
+  ASSERT_TRUE(tool.wait_ready()) << diagnostics(tool);
+  const auto cpu_us = child.run();
+  ASSERT_EQ(tool.stop(), 0) << diagnostics(tool);
+  const auto lines = tool.json_lines();
+  ASSERT_EQ(lines.size(), 1u) << diagnostics(tool);
+  EXPECT_EQ(lines[0]["pid"], pid);
+  EXPECT_EQ(lines[0]["comm"], name);
+  EXPECT_GE(lines[0]["count"].get<int>(), 5);
+  expect_consistent_histogram(lines[0]);
+  // The on-CPU slices cover the CPU time the kernel accounted to the child (tick-based: loose).
+  const auto sum = lines[0]["sum"].get<double>();
+  EXPECT_GT(sum, 0.6 * static_cast<double>(cpu_us)) << "child used " << cpu_us << " us: " << lines[0].dump();
+  EXPECT_LT(sum, 1.6 * static_cast<double>(cpu_us) + 20000) << "child used " << cpu_us << " us: " << lines[0].dump();
+}
+
+TEST_F(ToolsTest, CpudistOffCpuSleepsLandInTheirBucket) {
+  const std::string name = "co" + std::to_string(::getpid() % 100000);
+  WorkerChild child(name, [] {
+    for (int i = 0; i < 10; ++i) ::usleep(20000);
+  });
+  const pid_t pid = child.pid();
+  ToolRun tool("cpudist", {"-j", "-O", "-P", "-p", std::to_string(pid), "--attach", "raw_tracepoint"});
+  ASSERT_TRUE(tool.wait_ready()) << diagnostics(tool);
+  child.run();
+  ASSERT_EQ(tool.stop(), 0) << diagnostics(tool);
+  const auto lines = tool.json_lines();
+  ASSERT_EQ(lines.size(), 1u) << diagnostics(tool);
+  std::uint64_t in_20ms_bucket = 0;
+  for (const auto& bucket : lines[0]["buckets"])
+    if (bucket["low"] == 16384) in_20ms_bucket = bucket["count"].get<std::uint64_t>();
+  EXPECT_GE(in_20ms_bucket, 9u) << lines[0].dump();  // 20 ms sleeps: 16384 -> 32767 usecs
+  expect_consistent_histogram(lines[0]);
 }
 
 }  // namespace
