@@ -3,10 +3,13 @@
 // a unique path opened...), stops it with SIGINT and looks for exactly those events in its JSON
 // lines. On the host the tracepoint paths run; in the qemu guests (6.1, 6.12) the kprobe and
 // fentry paths too, each forced with --attach when the probes say the kernel has it.
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -18,6 +21,7 @@
 #include <functional>
 #include <iostream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "corebpf/features.hpp"
@@ -417,6 +421,89 @@ TEST_F(ToolsTest, CpudistOffCpuSleepsLandInTheirBucket) {
     if (bucket["low"] == 16384) in_20ms_bucket = bucket["count"].get<std::uint64_t>();
   EXPECT_GE(in_20ms_bucket, 9u) << lines[0].dump();  // 20 ms sleeps: 16384 -> 32767 usecs
   expect_consistent_histogram(lines[0]);
+}
+
+// ---- TCP tools
+
+// A TCP listener on 127.0.0.1 (an ephemeral port).
+struct Listener {
+  Listener() {
+    fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    EXPECT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)), 0);
+    EXPECT_EQ(::listen(fd, 4), 0);
+    socklen_t size = sizeof(address);
+    ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &size);
+    port = ntohs(address.sin_port);
+  }
+  ~Listener() { ::close(fd); }
+  int fd = -1;
+  std::uint16_t port = 0;
+};
+
+int connect_to(std::uint16_t port) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(port);
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  EXPECT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)), 0);
+  return fd;
+}
+
+std::uint16_t local_port(int fd) {
+  sockaddr_in address{};
+  socklen_t size = sizeof(address);
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &size);
+  return ntohs(address.sin_port);
+}
+
+void transfer(int from, int to, std::size_t bytes) {
+  const std::string data(bytes, 'x');
+  ASSERT_EQ(::write(from, data.data(), data.size()), static_cast<ssize_t>(bytes));
+  std::string buffer(bytes, '\0');
+  std::size_t got = 0;
+  while (got < bytes) {
+    const ssize_t n = ::read(to, buffer.data() + got, bytes - got);
+    ASSERT_GT(n, 0);
+    got += static_cast<std::size_t>(n);
+  }
+}
+
+TEST_F(ToolsTest, TcplifeReportsASessionOverLoopback) {
+  Listener listener;
+  ToolRun tool("tcplife", {"-j", "-D", std::to_string(listener.port)});
+  ASSERT_TRUE(tool.wait_ready()) << diagnostics(tool);
+  const int client = connect_to(listener.port);
+  const int server = ::accept4(listener.fd, nullptr, nullptr, SOCK_CLOEXEC);
+  ASSERT_GE(server, 0);
+  const auto client_port = local_port(client);
+  transfer(client, server, 3000);
+  transfer(server, client, 5000);
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  // The server closes first, so the client's close is a passive one (LAST_ACK, in this process).
+  ::close(server);
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  ::close(client);
+  ASSERT_TRUE(tool.wait_output("\"lport\":" + std::to_string(client_port))) << diagnostics(tool);
+  ASSERT_EQ(tool.stop(), 0) << diagnostics(tool);
+  const auto events = tool.json_lines();
+  ASSERT_EQ(events.size(), 1u) << diagnostics(tool);  // -D: the client side only
+  const auto& event = events[0];
+  EXPECT_EQ(event["pid"], ::getpid());
+  EXPECT_EQ(event["laddr"], "127.0.0.1");
+  EXPECT_EQ(event["raddr"], "127.0.0.1");
+  EXPECT_EQ(event["lport"], client_port);
+  EXPECT_EQ(event["rport"], listener.port);
+  // The kernel's byte counters count the FIN (and bytes_acked the SYN) as one byte each.
+  EXPECT_GE(event["tx_bytes"], 3000);
+  EXPECT_LE(event["tx_bytes"], 3002);
+  EXPECT_GE(event["rx_bytes"], 5000);
+  EXPECT_LE(event["rx_bytes"], 5001);
+  EXPECT_GE(event["ms"].get<double>(), 40.0);
+  EXPECT_LT(event["ms"].get<double>(), 10000.0);
 }
 
 }  // namespace
