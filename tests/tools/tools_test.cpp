@@ -20,6 +20,7 @@
 #include <fstream>
 #include <functional>
 #include <iostream>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -504,6 +505,43 @@ TEST_F(ToolsTest, TcplifeReportsASessionOverLoopback) {
   EXPECT_LE(event["rx_bytes"], 5001);
   EXPECT_GE(event["ms"].get<double>(), 40.0);
   EXPECT_LT(event["ms"].get<double>(), 10000.0);
+}
+
+TEST_F(ToolsTest, TcpconnectReportsAConnectOnEveryAttachPath) {
+  Listener listener;
+  const std::vector<std::pair<std::string, std::optional<kernel::Feature>>> paths = {
+      {"fentry", kernel::Feature::trampolines}, {"kprobe", kernel::Feature::kprobes}, {"tracepoint", std::nullopt}};
+  for (const auto& [path, feature] : paths) {
+    SCOPED_TRACE(path);
+    if (feature && !kernel::has_feature(*feature)) {
+      // The path the kernel lacks must be refused in one line, exit status 1.
+      ToolRun refused("tcpconnect", {"-j", "--attach", path});
+      EXPECT_EQ(refused.wait_exit(), 1);
+      EXPECT_NE(refused.stderr_text().find("tcpconnect: cannot run: " + path + ": "), std::string::npos)
+          << diagnostics(refused);
+      std::cout << test::unsupported(*feature) << " (tcpconnect --attach " << path << ")\n";
+      continue;
+    }
+    ToolRun tool("tcpconnect", {"-j", "--attach", path, "-P", std::to_string(listener.port)});
+    ASSERT_TRUE(tool.wait_ready()) << diagnostics(tool);
+    const int client = connect_to(listener.port);
+    const auto client_port = local_port(client);
+    const int server = ::accept4(listener.fd, nullptr, nullptr, SOCK_CLOEXEC);
+    ::close(server);
+    ::close(client);
+    ASSERT_TRUE(tool.wait_output("\"dport\":" + std::to_string(listener.port))) << diagnostics(tool);
+    ASSERT_EQ(tool.stop(), 0) << diagnostics(tool);
+    const auto events = tool.json_lines();
+    ASSERT_EQ(events.size(), 1u) << diagnostics(tool);
+    EXPECT_EQ(events[0]["pid"], ::getpid());
+    EXPECT_EQ(events[0]["ip"], 4);
+    EXPECT_EQ(events[0]["daddr"], "127.0.0.1");
+    EXPECT_EQ(events[0]["dport"], listener.port);
+    // The tracepoint fires before the local port is chosen.
+    if (path != "tracepoint") {
+      EXPECT_EQ(events[0]["lport"], client_port);
+    }
+  }
 }
 
 }  // namespace
