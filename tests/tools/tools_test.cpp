@@ -5,8 +5,10 @@
 // fentry paths too, each forced with --attach when the probes say the kernel has it.
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <linux/loop.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -542,6 +544,65 @@ TEST_F(ToolsTest, TcpconnectReportsAConnectOnEveryAttachPath) {
       EXPECT_EQ(events[0]["lport"], client_port);
     }
   }
+}
+
+// ---- biolatency
+
+// A loop device over a file of `size` bytes, detached on destruction; empty when the kernel has
+// no loop driver.
+class LoopDevice {
+ public:
+  LoopDevice(const std::filesystem::path& backing, std::size_t size) {
+    { std::ofstream(backing) << std::string(size, 'b'); }
+    const int control = ::open("/dev/loop-control", O_RDWR | O_CLOEXEC);
+    if (control < 0) return;
+    const int index = ::ioctl(control, LOOP_CTL_GET_FREE);
+    ::close(control);
+    if (index < 0) return;
+    path_ = "/dev/loop" + std::to_string(index);
+    fd_ = ::open(path_.c_str(), O_RDWR | O_CLOEXEC);
+    const int file = ::open(backing.c_str(), O_RDWR | O_CLOEXEC);
+    if (fd_ < 0 || file < 0 || ::ioctl(fd_, LOOP_SET_FD, file) != 0) path_.clear();
+    if (file >= 0) ::close(file);
+  }
+  ~LoopDevice() {
+    if (fd_ >= 0) {
+      if (!path_.empty()) ::ioctl(fd_, LOOP_CLR_FD, 0);
+      ::close(fd_);
+    }
+  }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+  int fd_ = -1;
+};
+
+TEST_F(ToolsTest, BiolatencyCountsDirectReadsOfALoopDevice) {
+  if (!std::filesystem::exists("/dev/loop-control")) {
+    GTEST_SKIP() << test::unsupported("loop devices (no /dev/loop-control: the loop driver is not loaded)");
+  }
+  LoopDevice loop(dir_ / "loop-backing", 1 << 20);
+  ASSERT_FALSE(loop.path().empty()) << "could not set up a loop device";
+  const auto disk = std::filesystem::path(loop.path()).filename().string();
+  ToolRun tool("biolatency", {"-j", "-D", "-d", loop.path()});
+  ASSERT_TRUE(tool.wait_ready()) << diagnostics(tool);
+  constexpr int reads = 64;
+  {
+    const int fd = ::open(loop.path().c_str(), O_RDONLY | O_DIRECT | O_CLOEXEC);
+    ASSERT_GE(fd, 0);
+    void* buffer = std::aligned_alloc(4096, 4096);
+    for (int i = 0; i < reads; ++i) ASSERT_EQ(::pread(fd, buffer, 4096, static_cast<off_t>(i) * 4096), 4096);
+    std::free(buffer);
+    ::close(fd);
+  }
+  ASSERT_EQ(tool.stop(), 0) << diagnostics(tool);
+  const auto lines = tool.json_lines();
+  ASSERT_EQ(lines.size(), 1u) << diagnostics(tool);
+  EXPECT_EQ(lines[0]["disk"], disk);
+  EXPECT_EQ(lines[0]["unit"], "usecs");
+  EXPECT_EQ(lines[0]["count"], reads) << lines[0].dump();
+  expect_consistent_histogram(lines[0]);
 }
 
 }  // namespace
