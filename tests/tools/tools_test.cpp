@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 #include <linux/loop.h>
 #include <netinet/in.h>
+#include <pty.h>
 #include <signal.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
@@ -603,6 +604,41 @@ TEST_F(ToolsTest, BiolatencyCountsDirectReadsOfALoopDevice) {
   EXPECT_EQ(lines[0]["unit"], "usecs");
   EXPECT_EQ(lines[0]["count"], reads) << lines[0].dump();
   expect_consistent_histogram(lines[0]);
+}
+
+// ---- bashreadline
+
+TEST_F(ToolsTest, BashreadlineReportsLinesTypedIntoABashUnderAPty) {
+  if (!std::filesystem::exists("/bin/bash")) COREBPF_SKIP_OR_FAIL("no /bin/bash");
+  ToolRun tool("bashreadline", {"-j"});
+  ASSERT_TRUE(tool.wait_ready()) << diagnostics(tool);
+  const std::string marker = "echo corebpf_marker_" + std::to_string(::getpid());
+  int terminal = -1;
+  const pid_t shell = ::forkpty(&terminal, nullptr, nullptr, nullptr);
+  if (shell == 0) {
+    ::execl("/bin/bash", "bash", "--norc", "--noprofile", "-i", static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  ASSERT_GT(shell, 0);
+  // Drain the terminal in the background so the shell never blocks on output.
+  std::thread reader([terminal] {
+    char buffer[4096];
+    while (::read(terminal, buffer, sizeof(buffer)) > 0) {
+    }
+  });
+  const std::string input = marker + "\nexit\n";
+  ASSERT_EQ(::write(terminal, input.data(), input.size()), static_cast<ssize_t>(input.size()));
+  ::waitpid(shell, nullptr, 0);
+  ::close(terminal);
+  reader.join();
+  ASSERT_TRUE(tool.wait_output(marker)) << diagnostics(tool);
+  ASSERT_EQ(tool.stop(), 0) << diagnostics(tool);
+  int found = 0;
+  for (const auto& event : tool.json_lines()) {
+    if (event["pid"] != shell) continue;
+    if (event["command"] == marker) ++found;
+  }
+  EXPECT_EQ(found, 1) << diagnostics(tool);
 }
 
 }  // namespace
