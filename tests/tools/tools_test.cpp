@@ -641,5 +641,54 @@ TEST_F(ToolsTest, BashreadlineReportsLinesTypedIntoABashUnderAPty) {
   EXPECT_EQ(found, 1) << diagnostics(tool);
 }
 
+// ---- funclatency
+
+TEST_F(ToolsTest, FunclatencyTimesAUserFunctionThroughUprobes) {
+  ToolRun tool("funclatency", {"-j", "-u", "-p", std::to_string(::getpid()), "c:usleep"});
+  ASSERT_TRUE(tool.wait_ready()) << diagnostics(tool);
+  for (int i = 0; i < 8; ++i) ::usleep(3000);
+  ASSERT_EQ(tool.stop(), 0) << diagnostics(tool);
+  const auto lines = tool.json_lines();
+  ASSERT_EQ(lines.size(), 1u) << diagnostics(tool);
+  EXPECT_EQ(lines[0]["unit"], "usecs");
+  EXPECT_EQ(lines[0]["count"], 8) << lines[0].dump();
+  std::uint64_t in_bucket = 0;  // 3 ms sleeps: 2048 -> 4095 usecs (a slow machine may take longer)
+  for (const auto& bucket : lines[0]["buckets"])
+    if (bucket["low"].get<std::uint64_t>() >= 2048) in_bucket += bucket["count"].get<std::uint64_t>();
+  EXPECT_EQ(in_bucket, 8u) << lines[0].dump();
+  expect_consistent_histogram(lines[0]);
+}
+
+TEST_F(ToolsTest, FunclatencyTimesAKernelFunctionOnEveryPathTheKernelHas) {
+  const std::vector<std::pair<std::string, kernel::Feature>> paths = {{"fentry", kernel::Feature::trampolines},
+                                                                      {"kprobe", kernel::Feature::kprobes}};
+  const auto file = dir_ / "funclatency-target";
+  { std::ofstream(file) << "x"; }
+  bool ran = false;
+  for (const auto& [path, feature] : paths) {
+    SCOPED_TRACE(path);
+    if (!kernel::has_feature(feature)) {
+      std::cout << test::unsupported(feature) << " (funclatency --attach " << path << ")\n";
+      continue;
+    }
+    ran = true;
+    ToolRun tool("funclatency", {"-j", "--attach", path, "-p", std::to_string(::getpid()), "do_sys_openat2"});
+    ASSERT_TRUE(tool.wait_ready()) << diagnostics(tool);
+    for (int i = 0; i < 20; ++i) ::close(::open(file.c_str(), O_RDONLY | O_CLOEXEC));
+    ASSERT_EQ(tool.stop(), 0) << diagnostics(tool);
+    const auto lines = tool.json_lines();
+    ASSERT_EQ(lines.size(), 1u) << diagnostics(tool);
+    EXPECT_GE(lines[0]["count"].get<int>(), 20) << lines[0].dump();
+    expect_consistent_histogram(lines[0]);
+  }
+  if (!ran) {
+    // No way to hook a kernel function: the tool says so in one line and exits 1.
+    ToolRun tool("funclatency", {"do_sys_openat2"});
+    EXPECT_EQ(tool.wait_exit(), 1);
+    EXPECT_NE(tool.stderr_text().find("funclatency: cannot run: fentry: "), std::string::npos) << diagnostics(tool);
+    GTEST_SKIP() << test::unsupported(kernel::Feature::kprobes);
+  }
+}
+
 }  // namespace
 }  // namespace corebpf
