@@ -1,0 +1,13 @@
+// Types shared by the tools' kernel side and user side (plain C, no kernel headers needed).
+#pragma once
+
+#define TOOL_COMM_LEN 16
+#define TOOL_HIST_SLOTS 32
+
+// A log2 histogram as tool_hist_add() fills it: slot s counts values in [2^s, 2^(s+1)) (slot 0
+// also 0), with the sum and number of the values (Prometheus' _sum and _count).
+struct tool_hist {
+  __u64 slots[TOOL_HIST_SLOTS];
+  __u64 sum;
+  __u64 count;
+};

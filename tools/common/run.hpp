@@ -1,0 +1,30 @@
+// A tool's life: main()'s error handling, stop signals and the readiness line.
+#pragma once
+
+#include <functional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+namespace corebpf::tools {
+
+// No way to run on this kernel: the message says which feature and which kernel.
+class CannotRun : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// Runs `body` and turns what it throws into one line on stderr and exit status 1:
+// "<tool>: cannot run: <why>" for CannotRun, "<tool>: <message>" for any other error.
+int run_tool(std::string_view tool, const std::function<int()>& body);
+
+// SIGINT and SIGTERM set the stop flag (no SA_RESTART: a blocking poll returns at once).
+void install_stop_handlers();
+bool stop_requested() noexcept;
+// Sleeps `seconds`, returning early (false) when a stop was requested.
+bool sleep_for(double seconds);
+
+// "<tool>: ready (<how>)" on stderr, flushed: everything is attached and events are being traced.
+void ready(std::string_view tool, std::string_view how);
+
+}  // namespace corebpf::tools
