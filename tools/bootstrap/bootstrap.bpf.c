@@ -1,5 +1,5 @@
 // bootstrap (libbpf-bootstrap's fuller example): process starts (sched_process_exec) and ends
-// (sched_process_exit) go to user space through a ring buffer. The exec time of each process is
+// (sched_process_exit) go to user space through the tools' event stream. The exec time of each process is
 // kept in a hash map so its exit event carries the process's lifetime; with a minimum duration set
 // (before load, in .rodata) exec events are not sent and exits of shorter-lived processes are
 // left out.
@@ -7,6 +7,8 @@
 
 #include <bpf/bpf_core_read.h>
 #include <bpf/bpf_helpers.h>
+
+#include "tools.bpf.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -33,15 +35,10 @@ struct {
   __type(value, u64);
 } exec_start SEC(".maps");
 
-struct {
-  __uint(type, BPF_MAP_TYPE_RINGBUF);
-  __uint(max_entries, 256 * 1024);
-} rb SEC(".maps");
+TOOL_DEFINE_EVENTS;
 
 // Set before load: report only processes that lived at least this long (0: everything).
 const volatile unsigned long long min_duration_ns = 0;
-
-unsigned long long dropped = 0;
 
 SEC("tracepoint/sched/sched_process_exec")
 int handle_exec(struct trace_event_raw_sched_process_exec* ctx) {
@@ -50,11 +47,9 @@ int handle_exec(struct trace_event_raw_sched_process_exec* ctx) {
   bpf_map_update_elem(&exec_start, &pid, &now, BPF_ANY);
   if (min_duration_ns) return 0;
 
-  struct event* e = bpf_ringbuf_reserve(&rb, sizeof(*e), 0);
-  if (!e) {
-    __sync_fetch_and_add(&dropped, 1);
-    return 0;
-  }
+  // struct event is 176 bytes: it fits the BPF stack.
+  struct event event = {};
+  struct event* e = &event;
   struct task_struct* task = (struct task_struct*)bpf_get_current_task();
   e->exit_event = false;
   e->pid = pid;
@@ -65,7 +60,7 @@ int handle_exec(struct trace_event_raw_sched_process_exec* ctx) {
   // The filename is a __data_loc field: the low 16 bits are its offset in the record.
   const unsigned int offset = ctx->__data_loc_filename & 0xFFFF;
   bpf_probe_read_kernel_str(e->filename, sizeof(e->filename), (const char*)ctx + offset);
-  bpf_ringbuf_submit(e, 0);
+  tool_submit(ctx, e, sizeof(*e));
   return 0;
 }
 
@@ -86,19 +81,15 @@ int handle_exit(void* ctx) {
   }
   if (min_duration_ns && duration_ns < min_duration_ns) return 0;
 
-  struct event* e = bpf_ringbuf_reserve(&rb, sizeof(*e), 0);
-  if (!e) {
-    __sync_fetch_and_add(&dropped, 1);
-    return 0;
-  }
+  struct event event = {};
+  struct event* e = &event;
   struct task_struct* task = (struct task_struct*)bpf_get_current_task();
   e->exit_event = true;
   e->duration_ns = duration_ns;
   e->pid = pid;
   e->ppid = BPF_CORE_READ(task, real_parent, tgid);
   e->exit_code = (BPF_CORE_READ(task, exit_code) >> 8) & 0xff;
-  e->filename[0] = 0;
   bpf_get_current_comm(e->comm, sizeof(e->comm));
-  bpf_ringbuf_submit(e, 0);
+  tool_submit(ctx, e, sizeof(*e));
   return 0;
 }

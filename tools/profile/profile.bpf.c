@@ -1,10 +1,12 @@
 // profile (libbpf-bootstrap): a perf_event program user space attaches to a sampling event
 // (CPU clock at a frequency) on every CPU. Each sample sends the interrupted task's pid, CPU,
-// comm and its kernel and user stacks (bpf_get_stack) through a ring buffer; user space
+// comm and its kernel and user stacks (bpf_get_stack) through the tools' event stream; user space
 // symbolizes the addresses.
 #include "vmlinux.h"
 
 #include <bpf/bpf_helpers.h>
+
+#include "tools.bpf.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -23,30 +25,28 @@ struct stack_event {
 
 const struct stack_event* unused_stack_event __attribute__((unused));
 
+TOOL_DEFINE_EVENTS;
+
+// The event is too large for the BPF stack: one scratch event per CPU.
 struct {
-  __uint(type, BPF_MAP_TYPE_RINGBUF);
-  __uint(max_entries, 1024 * 1024);
-} events SEC(".maps");
-
-// Set before load: only this process (0: all).
-const volatile int target_pid = 0;
-
-unsigned long long dropped = 0;
+  __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+  __uint(max_entries, 1);
+  __type(key, u32);
+  __type(value, struct stack_event);
+} scratch SEC(".maps");
 
 SEC("perf_event")
 int profile(void* ctx) {
   const int pid = bpf_get_current_pid_tgid() >> 32;
-  if (target_pid && pid != target_pid) return 0;
-  struct stack_event* e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
-  if (!e) {
-    __sync_fetch_and_add(&dropped, 1);
-    return 0;
-  }
+  if (!tool_pid_allowed(pid)) return 0;  // -p
+  const u32 zero = 0;
+  struct stack_event* e = bpf_map_lookup_elem(&scratch, &zero);
+  if (!e) return 0;
   e->pid = pid;
   e->cpu = bpf_get_smp_processor_id();
   if (bpf_get_current_comm(e->comm, sizeof(e->comm))) e->comm[0] = 0;
   e->kstack_size = bpf_get_stack(ctx, e->kstack, sizeof(e->kstack), 0);
   e->ustack_size = bpf_get_stack(ctx, e->ustack, sizeof(e->ustack), BPF_F_USER_STACK);
-  bpf_ringbuf_submit(e, 0);
+  tool_submit(ctx, e, sizeof(*e));
   return 0;
 }

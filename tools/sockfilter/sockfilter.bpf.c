@@ -1,11 +1,13 @@
 // sockfilter (libbpf-bootstrap): a socket filter on a raw packet socket bound to one interface.
 // For each IPv4 packet it sends the addresses, the protocol, the ports of TCP and UDP, the packet
-// type (host, outgoing...) and the interface to user space through a ring buffer, and keeps
+// type (host, outgoing...) and the interface to user space through the tools' event stream, and keeps
 // nothing for the socket itself (it returns 0: the socket receives no data).
 #include "vmlinux.h"
 
 #include <bpf/bpf_endian.h>
 #include <bpf/bpf_helpers.h>
+
+#include "tools.bpf.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -27,12 +29,7 @@ struct so_event {
 
 const struct so_event* unused_so_event __attribute__((unused));
 
-struct {
-  __uint(type, BPF_MAP_TYPE_RINGBUF);
-  __uint(max_entries, 256 * 1024);
-} rb SEC(".maps");
-
-unsigned long long dropped = 0;
+TOOL_DEFINE_EVENTS;
 
 SEC("socket")
 int socket_handler(struct __sk_buff* skb) {
@@ -43,11 +40,8 @@ int socket_handler(struct __sk_buff* skb) {
   struct iphdr ip;
   if (bpf_skb_load_bytes(skb, ETH_HLEN, &ip, sizeof(ip)) < 0) return 0;
 
-  struct so_event* e = bpf_ringbuf_reserve(&rb, sizeof(*e), 0);
-  if (!e) {
-    __sync_fetch_and_add(&dropped, 1);
-    return 0;
-  }
+  struct so_event event = {};
+  struct so_event* e = &event;
   e->src_addr = ip.saddr;
   e->dst_addr = ip.daddr;
   e->ip_proto = ip.protocol;
@@ -63,6 +57,6 @@ int socket_handler(struct __sk_buff* skb) {
       e->dst_port = bpf_ntohs(ports[1]);
     }
   }
-  bpf_ringbuf_submit(e, 0);
+  tool_submit(skb, e, sizeof(*e));
   return 0;
 }

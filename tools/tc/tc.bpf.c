@@ -1,10 +1,12 @@
 // tc (libbpf-bootstrap): a classifier on a device's ingress (lo by default) that lets every packet
 // through and, for IPv4 packets, counts packets and bytes per IP protocol and sends each packet's
-// length, TTL, protocol and addresses to user space through a ring buffer.
+// length, TTL, protocol and addresses to user space through the tools' event stream.
 #include "vmlinux.h"
 
 #include <bpf/bpf_endian.h>
 #include <bpf/bpf_helpers.h>
+
+#include "tools.bpf.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -27,10 +29,7 @@ struct proto_count {
 
 const struct tc_event* unused_tc_event __attribute__((unused));
 
-struct {
-  __uint(type, BPF_MAP_TYPE_RINGBUF);
-  __uint(max_entries, 256 * 1024);
-} events SEC(".maps");
+TOOL_DEFINE_EVENTS;
 
 // Per IP protocol number.
 struct {
@@ -39,8 +38,6 @@ struct {
   __type(key, u32);
   __type(value, struct proto_count);
 } counts SEC(".maps");
-
-unsigned long long dropped = 0;
 
 SEC("tc")
 int tc_ingress(struct __sk_buff* ctx) {
@@ -59,17 +56,14 @@ int tc_ingress(struct __sk_buff* ctx) {
     count->bytes += bpf_ntohs(ip->tot_len);
   }
 
-  struct tc_event* e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
-  if (!e) {
-    __sync_fetch_and_add(&dropped, 1);
-    return TC_ACT_OK;
-  }
+  struct tc_event event = {};
+  struct tc_event* e = &event;
   e->saddr = ip->saddr;
   e->daddr = ip->daddr;
   e->tot_len = bpf_ntohs(ip->tot_len);
   e->ttl = ip->ttl;
   e->protocol = ip->protocol;
   e->ifindex = ctx->ifindex;
-  bpf_ringbuf_submit(e, 0);
+  tool_submit(ctx, e, sizeof(*e));
   return TC_ACT_OK;
 }

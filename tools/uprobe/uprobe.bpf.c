@@ -1,11 +1,13 @@
 // uprobe (libbpf-bootstrap): probes on two functions of the tool's own binary, uprobed_add(int,
 // int) and uprobed_sub(int, int), at entry (their arguments) and at return (their result), in
 // every process that runs the binary. User space attaches them by symbol; each hit goes to user
-// space through a ring buffer.
+// space through the tools' event stream.
 #include "vmlinux.h"
 
 #include <bpf/bpf_helpers.h>
+
 #include <bpf/bpf_tracing.h>
+#include "tools.bpf.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -23,19 +25,11 @@ struct uprobe_event {
 
 const struct uprobe_event* unused_uprobe_event __attribute__((unused));
 
-struct {
-  __uint(type, BPF_MAP_TYPE_RINGBUF);
-  __uint(max_entries, 64 * 1024);
-} events SEC(".maps");
+TOOL_DEFINE_EVENTS;
 
-unsigned long long dropped = 0;
-
-static int send(int function, int is_return, int a, int b, int ret) {
-  struct uprobe_event* e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
-  if (!e) {
-    __sync_fetch_and_add(&dropped, 1);
-    return 0;
-  }
+static int send(void* ctx, int function, int is_return, int a, int b, int ret) {
+  struct uprobe_event event = {};
+  struct uprobe_event* e = &event;
   e->pid = bpf_get_current_pid_tgid() >> 32;
   e->function = function;
   e->is_return = is_return;
@@ -43,18 +37,18 @@ static int send(int function, int is_return, int a, int b, int ret) {
   e->b = b;
   e->ret = ret;
   bpf_get_current_comm(e->comm, sizeof(e->comm));
-  bpf_ringbuf_submit(e, 0);
+  tool_submit(ctx, e, sizeof(*e));
   return 0;
 }
 
 SEC("uprobe")
-int BPF_KPROBE(uprobe_add, int a, int b) { return send(FUNCTION_ADD, 0, a, b, 0); }
+int BPF_KPROBE(uprobe_add, int a, int b) { return send(ctx, FUNCTION_ADD, 0, a, b, 0); }
 
 SEC("uretprobe")
-int BPF_KRETPROBE(uretprobe_add, int ret) { return send(FUNCTION_ADD, 1, 0, 0, ret); }
+int BPF_KRETPROBE(uretprobe_add, int ret) { return send(ctx, FUNCTION_ADD, 1, 0, 0, ret); }
 
 SEC("uprobe")
-int BPF_KPROBE(uprobe_sub, int a, int b) { return send(FUNCTION_SUB, 0, a, b, 0); }
+int BPF_KPROBE(uprobe_sub, int a, int b) { return send(ctx, FUNCTION_SUB, 0, a, b, 0); }
 
 SEC("uretprobe")
-int BPF_KRETPROBE(uretprobe_sub, int ret) { return send(FUNCTION_SUB, 1, 0, 0, ret); }
+int BPF_KRETPROBE(uretprobe_sub, int ret) { return send(ctx, FUNCTION_SUB, 1, 0, 0, ret); }

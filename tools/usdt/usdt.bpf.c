@@ -1,12 +1,14 @@
 // usdt (libbpf-bootstrap): a USDT probe (<sys/sdt.h>), by default libc's setjmp probe, whose
 // three arguments (the jmp_buf, the signal mask flag, the return address) are read with
 // bpf_usdt_arg() from the argument specs the loader put in __bpf_usdt_specs when it attached the
-// program; each hit goes to user space through a ring buffer.
+// program; each hit goes to user space through the tools' event stream.
 #include "vmlinux.h"
 
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 #include <bpf/usdt.bpf.h>
+
+#include "tools.bpf.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -19,20 +21,12 @@ struct usdt_event {
 
 const struct usdt_event* unused_usdt_event __attribute__((unused));
 
-struct {
-  __uint(type, BPF_MAP_TYPE_RINGBUF);
-  __uint(max_entries, 64 * 1024);
-} events SEC(".maps");
-
-unsigned long long dropped = 0;
+TOOL_DEFINE_EVENTS;
 
 SEC("usdt")
 int handle_usdt(struct pt_regs* ctx) {
-  struct usdt_event* e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
-  if (!e) {
-    __sync_fetch_and_add(&dropped, 1);
-    return 0;
-  }
+  struct usdt_event event = {};
+  struct usdt_event* e = &event;
   e->pid = bpf_get_current_pid_tgid() >> 32;
   e->nargs = bpf_usdt_arg_cnt(ctx);
   for (int i = 0; i < 3; i++) {
@@ -41,6 +35,6 @@ int handle_usdt(struct pt_regs* ctx) {
     e->args[i] = value;
   }
   bpf_get_current_comm(e->comm, sizeof(e->comm));
-  bpf_ringbuf_submit(e, 0);
+  tool_submit(ctx, e, sizeof(*e));
   return 0;
 }

@@ -1,11 +1,13 @@
 // xdp-ping (Learning eBPF, chapter 8): an XDP program on one interface that counts the ICMP and
-// ICMPv6 echo requests it receives, reports each (addresses, identifier, sequence) through a ring
-// buffer, and drops them when user space asked so before load (.rodata), so the pings go
+// ICMPv6 echo requests it receives, reports each (addresses, identifier, sequence) through the
+// tools' event stream, and drops them when user space asked so before load (.rodata), so the pings go
 // unanswered. Everything else passes.
 #include "vmlinux.h"
 
 #include <bpf/bpf_endian.h>
 #include <bpf/bpf_helpers.h>
+
+#include "tools.bpf.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -27,17 +29,13 @@ struct ping_event {
 
 const struct ping_event* unused_ping_event __attribute__((unused));
 
-struct {
-  __uint(type, BPF_MAP_TYPE_RINGBUF);
-  __uint(max_entries, 256 * 1024);
-} events SEC(".maps");
+TOOL_DEFINE_EVENTS;
 
 // Set before load: drop echo requests instead of passing them.
 const volatile bool drop_requests = false;
 
 // Echo requests seen (live in .bss for user space).
 unsigned long long requests = 0;
-unsigned long long lost_events = 0;
 
 struct echo_header {
   u8 type;
@@ -79,6 +77,6 @@ int xdp_ping(struct xdp_md* ctx) {
   event.id = bpf_ntohs(echo->id);
   event.sequence = bpf_ntohs(echo->sequence);
   event.dropped = drop_requests;
-  if (bpf_ringbuf_output(&events, &event, sizeof(event), 0) != 0) __sync_fetch_and_add(&lost_events, 1);
+  tool_submit(ctx, &event, sizeof(event));
   return drop_requests ? XDP_DROP : XDP_PASS;
 }
