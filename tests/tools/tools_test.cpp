@@ -4,10 +4,18 @@
 // lines. On the host the tracepoint paths run; in the qemu guests (6.1, 6.12) the kprobe and
 // fentry paths too, each forced with --attach when the probes say the kernel has it.
 #include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <fcntl.h>
+
 #include <filesystem>
+#include <fstream>
+#include <functional>
+#include <iostream>
 #include <string>
 #include <vector>
 
@@ -119,6 +127,240 @@ TEST_F(ToolsTest, ExecsnoopFailedOnlyAndCommFilterOverThePerfBuffer) {
   const auto events = by_comm.json_lines();
   ASSERT_EQ(events.size(), 1u) << diagnostics(by_comm);
   EXPECT_EQ(events[0]["pid"], wanted);
+}
+
+// ---- opensnoop
+
+TEST_F(ToolsTest, OpensnoopReportsThisProcesssOpensOfUniquePaths) {
+  const auto present = dir_ / "opensnoop-present";
+  { std::ofstream(present) << "x"; }
+  const auto missing = dir_ / "opensnoop-missing";
+  ToolRun tool("opensnoop", {"-j", "-p", std::to_string(::getpid())});
+  ASSERT_TRUE(tool.wait_ready()) << diagnostics(tool);
+  const int fd = ::open(present.c_str(), O_RDONLY | O_CLOEXEC);
+  ASSERT_GE(fd, 0);
+  ::close(fd);
+  ASSERT_LT(::open(missing.c_str(), O_RDONLY), 0);
+  ASSERT_EQ(tool.stop(), 0) << diagnostics(tool);
+  int seen_present = 0, seen_missing = 0;
+  for (const auto& event : tool.json_lines()) {
+    EXPECT_EQ(event["pid"], ::getpid()) << event.dump();
+    if (event["path"] == present.string()) {
+      ++seen_present;
+      EXPECT_EQ(event["fd"], fd);
+      EXPECT_EQ(event["err"], 0);
+      EXPECT_EQ(event["flags"].get<std::uint64_t>() & O_CLOEXEC, static_cast<std::uint64_t>(O_CLOEXEC));
+    }
+    if (event["path"] == missing.string()) {
+      ++seen_missing;
+      EXPECT_EQ(event["fd"], -1);
+      EXPECT_EQ(event["err"], ENOENT);
+      EXPECT_EQ(event["errno"], "ENOENT");
+    }
+  }
+  EXPECT_EQ(seen_present, 1) << diagnostics(tool);
+  EXPECT_EQ(seen_missing, 1) << diagnostics(tool);
+}
+
+TEST_F(ToolsTest, OpensnoopFailedOnly) {
+  const auto present = dir_ / "opensnoop-ok";
+  { std::ofstream(present) << "x"; }
+  const auto missing = dir_ / "opensnoop-fails";
+  ToolRun tool("opensnoop", {"-j", "-x", "-p", std::to_string(::getpid())});
+  ASSERT_TRUE(tool.wait_ready()) << diagnostics(tool);
+  ::close(::open(present.c_str(), O_RDONLY));
+  ::open(missing.c_str(), O_RDONLY);
+  ASSERT_EQ(tool.stop(), 0) << diagnostics(tool);
+  const auto events = tool.json_lines();
+  ASSERT_EQ(events.size(), 1u) << diagnostics(tool);
+  EXPECT_EQ(events[0]["path"], missing.string());
+}
+
+// ---- exitsnoop
+
+// Forks a child named `name` that sleeps `seconds`, then exits with `code` or raises `signal`.
+pid_t exiting_child(const std::string& name, double seconds, int code, int signal) {
+  const pid_t child = ::fork();
+  if (child == 0) {
+    ::prctl(PR_SET_NAME, name.c_str());
+    ::usleep(static_cast<useconds_t>(seconds * 1e6));
+    if (signal != 0) {
+      ::signal(signal, SIG_DFL);
+      ::raise(signal);
+    }
+    ::_exit(code);
+  }
+  ::waitpid(child, nullptr, 0);
+  return child;
+}
+
+TEST_F(ToolsTest, ExitsnoopReportsExitCodesSignalsAndAges) {
+  const std::string name = "ex" + std::to_string(::getpid() % 100000);
+  ToolRun tool("exitsnoop", {"-j", "-c", name});
+  ASSERT_TRUE(tool.wait_ready()) << diagnostics(tool);
+  const pid_t coded = exiting_child(name, 0.2, 3, 0);
+  const pid_t killed = exiting_child(name, 0, 0, SIGTERM);
+  const pid_t clean = exiting_child(name, 0, 0, 0);
+  ASSERT_EQ(tool.stop(), 0) << diagnostics(tool);
+  const auto events = tool.json_lines();
+  ASSERT_EQ(events.size(), 3u) << diagnostics(tool);
+  for (const auto& event : events) {
+    EXPECT_EQ(event["pcomm"], name);
+    EXPECT_EQ(event["ppid"], ::getpid());
+    EXPECT_EQ(event["tid"], event["pid"]);
+  }
+  EXPECT_EQ(events[0]["pid"], coded);
+  EXPECT_EQ(events[0]["code"], 3);
+  EXPECT_EQ(events[0]["exit"], "code 3");
+  EXPECT_GE(events[0]["age"].get<double>(), 0.19);
+  EXPECT_LT(events[0]["age"].get<double>(), 10.0);
+  EXPECT_EQ(events[1]["pid"], killed);
+  EXPECT_EQ(events[1]["signal"], SIGTERM);
+  EXPECT_EQ(events[1]["exit"], "signal 15 (TERM)");
+  EXPECT_EQ(events[2]["pid"], clean);
+  EXPECT_EQ(events[2]["exit"], "0");
+
+  ToolRun failed("exitsnoop", {"-j", "-x", "-c", name});
+  ASSERT_TRUE(failed.wait_ready()) << diagnostics(failed);
+  exiting_child(name, 0, 0, 0);
+  const pid_t one = exiting_child(name, 0, 1, 0);
+  ASSERT_EQ(failed.stop(), 0) << diagnostics(failed);
+  const auto failures = failed.json_lines();
+  ASSERT_EQ(failures.size(), 1u) << diagnostics(failed);
+  EXPECT_EQ(failures[0]["pid"], one);
+}
+
+// ---- histogram tools
+
+// A child named `name` that waits for a byte on a pipe, then runs `work` and exits: started
+// before the tool so the tool can filter on its pid.
+class WorkerChild {
+ public:
+  WorkerChild(const std::string& name, const std::function<void()>& work) {
+    int fds[2];
+    EXPECT_EQ(::pipe(fds), 0);
+    pid_ = ::fork();
+    if (pid_ == 0) {
+      ::close(fds[1]);
+      ::prctl(PR_SET_NAME, name.c_str());
+      char go;
+      if (::read(fds[0], &go, 1) != 1) ::_exit(1);
+      work();
+      ::_exit(0);
+    }
+    ::close(fds[0]);
+    go_ = fds[1];
+  }
+  ~WorkerChild() {
+    if (go_ >= 0) ::close(go_);
+    if (pid_ > 0) ::waitpid(pid_, nullptr, 0);
+  }
+  pid_t pid() const { return pid_; }
+  // Lets the child work and waits for its end.
+  void run() {
+    EXPECT_EQ(::write(go_, "g", 1), 1);
+    ::close(go_);
+    go_ = -1;
+    ::waitpid(pid_, nullptr, 0);
+    pid_ = -1;
+  }
+
+ private:
+  pid_t pid_ = -1;
+  int go_ = -1;
+};
+
+// The histogram's buckets hold `count` values in all, and `sum` lies within their ranges.
+void expect_consistent_histogram(const nlohmann::json& line) {
+  std::uint64_t count = 0, low = 0, high = 0;
+  for (const auto& bucket : line["buckets"]) {
+    const auto n = bucket["count"].get<std::uint64_t>();
+    count += n;
+    low += n * bucket["low"].get<std::uint64_t>();
+    high += n * bucket["high"].get<std::uint64_t>();
+  }
+  EXPECT_EQ(count, line["count"].get<std::uint64_t>()) << line.dump();
+  EXPECT_GE(line["sum"].get<std::uint64_t>(), low) << line.dump();
+  EXPECT_LE(line["sum"].get<std::uint64_t>(), high) << line.dump();
+}
+
+TEST_F(ToolsTest, RunqlatCountsEveryWakeupOfAProcess) {
+  const std::string name = "rq" + std::to_string(::getpid() % 100000);
+  constexpr int sleeps = 100;
+  WorkerChild child(name, [] {
+    for (int i = 0; i < sleeps; ++i) ::usleep(500);
+  });
+  const pid_t pid = child.pid();
+  ToolRun tool("runqlat", {"-j", "-P", "-p", std::to_string(pid)});
+  ASSERT_TRUE(tool.wait_ready()) << diagnostics(tool);
+  child.run();
+  ASSERT_EQ(tool.stop(), 0) << diagnostics(tool);
+  const auto lines = tool.json_lines();
+  ASSERT_EQ(lines.size(), 1u) << diagnostics(tool);
+  const auto& line = lines[0];
+  EXPECT_EQ(line["pid"], pid);
+  EXPECT_EQ(line["comm"], name);
+  EXPECT_EQ(line["unit"], "usecs");
+  // Each sleep ends with a wakeup and a switch to the child (unless the timer fired before the
+  // child was switched out); the start and exit add a few.
+  EXPECT_GE(line["count"].get<int>(), sleeps * 8 / 10) << line.dump();
+  EXPECT_LE(line["count"].get<int>(), 4 * sleeps) << line.dump();
+  expect_consistent_histogram(line);
+}
+
+TEST_F(ToolsTest, RunqlatIntervalAndCountOnEveryAttachPath) {
+  for (const std::string path : {"tp_btf", "raw_tracepoint"}) {
+    SCOPED_TRACE(path);
+    if (path == "tp_btf" && !kernel::has_feature(kernel::Feature::tracing_programs)) {
+      std::cout << test::unsupported(kernel::Feature::tracing_programs) << "\n";
+      continue;
+    }
+    ToolRun tool("runqlat", {"-j", "--attach", path, "0.3", "2"});
+    ASSERT_EQ(tool.wait_exit(std::chrono::seconds(30)), 0) << diagnostics(tool);
+    EXPECT_NE(tool.stderr_text().find("ready (" + path), std::string::npos) << diagnostics(tool);
+    const auto lines = tool.json_lines();
+    ASSERT_EQ(lines.size(), 2u) << diagnostics(tool);
+    for (const auto& line : lines) {
+      EXPECT_GT(line["count"].get<int>(), 0) << line.dump();  // a busy machine's scheduler
+      expect_consistent_histogram(line);
+    }
+  }
+}
+
+// ---- syscount
+
+// The count of `syscall` in a syscount JSON report, -1 when absent.
+std::int64_t syscall_count(const std::vector<nlohmann::json>& reports, const std::string& syscall) {
+  std::int64_t count = -1;
+  for (const auto& report : reports)
+    for (const auto& entry : report["syscalls"])
+      if (entry["syscall"] == syscall) count = std::max<std::int64_t>(count, 0) + entry["count"].get<std::int64_t>();
+  return count;
+}
+
+TEST_F(ToolsTest, SyscountCountsThisProcesssCalls) {
+  ToolRun tool("syscount", {"-j", "-L", "-T", "50", "-p", std::to_string(::getpid())});
+  ASSERT_TRUE(tool.wait_ready()) << diagnostics(tool);
+  for (int i = 0; i < 137; ++i) ::syscall(SYS_getppid);
+  ASSERT_EQ(tool.stop(), 0) << diagnostics(tool);
+  const auto reports = tool.json_lines();
+  ASSERT_EQ(reports.size(), 1u) << diagnostics(tool);
+  EXPECT_EQ(syscall_count(reports, "getppid"), 137) << diagnostics(tool);
+  for (const auto& entry : reports[0]["syscalls"])
+    if (entry["syscall"] == "getppid") {
+      EXPECT_GT(entry["time_us"].get<double>(), 0.0);
+    }
+}
+
+TEST_F(ToolsTest, SyscountErrnoFilter) {
+  ToolRun tool("syscount", {"-j", "-e", "EBADF", "-p", std::to_string(::getpid())});
+  ASSERT_TRUE(tool.wait_ready()) << diagnostics(tool);
+  for (int i = 0; i < 42; ++i) ::close(-1);
+  for (int i = 0; i < 10; ++i) ::syscall(SYS_getppid);
+  ASSERT_EQ(tool.stop(), 0) << diagnostics(tool);
+  const auto reports = tool.json_lines();
+  EXPECT_EQ(syscall_count(reports, "close"), 42) << diagnostics(tool);
+  EXPECT_EQ(syscall_count(reports, "getppid"), -1) << diagnostics(tool);
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 #include <set>
 
 #include "corebpf/btf.hpp"
+#include "corebpf/error.hpp"
 #include "corebpf/features.hpp"
 #include "corebpf/kernel_description.hpp"
 #include "run.hpp"
@@ -91,11 +92,14 @@ const AttachPath& AttachPlan::choose(ObjectSpec& spec, const std::string& forced
     if (reasons.empty()) throw CannotRun(fmt::format("no '{}' way to attach this tool", forced));
     throw CannotRun(fmt::format("{}", fmt::join(reasons, "; ")));
   }
-  const auto& keep = paths_[*chosen_].programs;
-  const std::set<std::string> kept(keep.begin(), keep.end());
-  for (const auto& path : paths_)
+  std::set<std::string> kept(paths_[*chosen_].programs.begin(), paths_[*chosen_].programs.end());
+  kept.insert(paths_[*chosen_].optional_programs.begin(), paths_[*chosen_].optional_programs.end());
+  for (const auto& path : paths_) {
     for (const auto& program : path.programs)
       if (!kept.contains(program)) spec.program(program).set_autoload(false);
+    for (const auto& program : path.optional_programs)
+      if (!kept.contains(program)) spec.program(program).set_autoload(false);
+  }
   return paths_[*chosen_];
 }
 
@@ -107,6 +111,13 @@ const AttachPath& AttachPlan::chosen() const {
 std::vector<Link> AttachPlan::attach(Object& object) const {
   std::vector<Link> links;
   for (const auto& program : chosen().programs) links.push_back(object.program(program).attach());
+  for (const auto& program : chosen().optional_programs) {
+    try {
+      links.push_back(object.program(program).attach());
+    } catch (const Error&) {
+      // This kernel has no such hook (an architecture without the system call).
+    }
+  }
   return links;
 }
 

@@ -20,6 +20,9 @@ struct AttachPath {
   // fentry/fexit and tp_btf: the kernel functions (btf_trace_<tracepoint> for tp_btf) that must
   // be in the vmlinux BTF; kprobe: none needed (the attach names a missing function).
   std::vector<std::string> btf_functions;
+  // Programs attached only where their hook exists (sys_enter_open has no tracepoint on arm64):
+  // loaded with the path, an attach failure leaves them out.
+  std::vector<std::string> optional_programs = {};
 };
 
 std::string_view hook_kind_name(HookKind kind) noexcept;  // "fentry", "kprobe", "tracepoint"...
@@ -35,7 +38,8 @@ class AttachPlan {
   // autoload off for the other paths' programs. Throws CannotRun with every path's reason when
   // none fits ("fentry: this kernel (6.18.44) refuses fentry/fexit programs...; kprobe: ...").
   const AttachPath& choose(ObjectSpec& spec, const std::string& forced = {});
-  // The chosen path's programs attached (after load).
+  // The chosen path's programs attached (after load), then those of its optional programs whose
+  // hook exists.
   std::vector<Link> attach(Object& object) const;
   const AttachPath& chosen() const;
   // "tracepoint (handle_exec, handle_exit)" for the ready line.

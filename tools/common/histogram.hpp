@@ -6,11 +6,16 @@
 #include <array>
 #include <cstdint>
 #include <cstdio>
+#include <cstring>
 #include <nlohmann/json.hpp>
 #include <span>
 #include <string_view>
+#include <utility>
+#include <vector>
 
-#include "bpf/tools_types.h"
+#include "corebpf/map.hpp"
+
+#include "tools_types.h"
 
 namespace corebpf::tools {
 
@@ -39,5 +44,21 @@ void print_linear_hist(std::FILE* out, std::span<const std::uint64_t> slots, std
 // {"unit": value_type, "count": n, "sum": s, "buckets": [{"low":0,"high":1,"count":3}, ...]}: the
 // slots up to the last non-zero one.
 nlohmann::json log2_hist_json(const Log2Hist& hist, std::string_view value_type);
+
+// The entries of a hash map of Key -> Value (Value: struct tool_hist, or a struct that starts with
+// one), removed from the map as they are read: a histogram tool's read-and-clear.
+template <typename Key, typename Value>
+std::vector<std::pair<Key, Value>> take_entries(const Map& map) {
+  static_assert(std::is_trivially_copyable_v<Key> && std::is_trivially_copyable_v<Value>);
+  std::vector<std::pair<Key, Value>> result;
+  const auto entries = map.lookup_batch(true);
+  for (std::size_t i = 0; i < entries.count; ++i) {
+    std::pair<Key, Value> entry{};
+    std::memcpy(&entry.first, entries.key(i).data(), std::min(sizeof(Key), entries.key(i).size()));
+    std::memcpy(&entry.second, entries.value(i).data(), std::min(sizeof(Value), entries.value(i).size()));
+    result.push_back(entry);
+  }
+  return result;
+}
 
 }  // namespace corebpf::tools

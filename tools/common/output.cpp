@@ -42,4 +42,18 @@ std::string errno_name(int error) {
   return "E" + std::to_string(error);
 }
 
+std::string syscall_name(std::uint64_t id) {
+  struct Entry {
+    std::uint64_t id;
+    const char* name;
+  };
+  static constexpr Entry names[] = {
+#include "syscall_names.inc"
+      {~std::uint64_t{0}, ""},
+  };
+  for (const auto& entry : names)
+    if (entry.id == id) return entry.name;
+  return "syscall_" + std::to_string(id);
+}
+
 }  // namespace corebpf::tools

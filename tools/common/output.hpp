@@ -34,6 +34,9 @@ std::uint64_t monotonic_ns() noexcept;
 // "ENOENT" for 2; "E<n>" for a number glibc does not name.
 std::string errno_name(int error);
 
+// The name of system call `id` on this architecture ("openat"), or "syscall_<id>".
+std::string syscall_name(std::uint64_t id);
+
 // A fixed-size kernel string (comm, path) up to its first NUL.
 template <std::size_t N>
 std::string text(const char (&chars)[N]) {

@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <time.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cmath>
 #include <cstdio>
@@ -56,6 +57,34 @@ bool sleep_for(double seconds) {
     seconds -= step;
   }
   return !stop_requested();
+}
+
+void run_report_loop(double interval, int count, bool serve_metrics, const std::function<void()>& collect,
+                     const std::function<void()>& report) {
+  const auto now = [] {
+    timespec ts{};
+    ::clock_gettime(CLOCK_MONOTONIC, &ts);
+    return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
+  };
+  double next_report = interval > 0 ? now() + interval : 0;
+  int reports = 0;
+  for (;;) {
+    double wait = 1.0;
+    if (interval > 0) wait = std::max(0.0, std::min(wait, next_report - now()));
+    sleep_for(wait);
+    const bool stopping = stop_requested();
+    const bool due = interval > 0 && now() >= next_report;
+    if (serve_metrics || stopping || due) collect();
+    if (stopping) {
+      report();
+      return;
+    }
+    if (due) {
+      report();
+      if (count > 0 && ++reports >= count) return;
+      next_report += interval;
+    }
+  }
 }
 
 void ready(std::string_view tool, std::string_view how) {

@@ -24,6 +24,13 @@ bool stop_requested() noexcept;
 // Sleeps `seconds`, returning early (false) when a stop was requested.
 bool sleep_for(double seconds);
 
+// bcc's `[interval [count]]` loop of the histogram tools. `collect` moves what the kernel counted
+// into user space: every second when metrics are served, and before each report. `report` prints
+// one report: every `interval` seconds (none: only at the end), `count` times at most; a stop
+// request (Ctrl-C, SIGTERM) ends the loop with one last report of what came since the previous.
+void run_report_loop(double interval, int count, bool serve_metrics, const std::function<void()>& collect,
+                     const std::function<void()>& report);
+
 // "<tool>: ready (<how>)" on stderr, flushed: everything is attached and events are being traced.
 void ready(std::string_view tool, std::string_view how);
 

@@ -31,8 +31,8 @@
 //       Kernel side: TOOL_DEFINE_EVENTS; tool_submit(ctx, &event, sizeof(event)).
 //
 //   Output: JsonLines::emit(json) one object per line (flushed); time_hms() "HH:MM:SS";
-//       MonotonicStart: seconds(ktime_ns) relative to the tool's start; errno_name(2) "ENOENT";
-//       text(char[N]) for fixed-size kernel strings.
+//       MonotonicStart: seconds(ktime_ns) relative to the tool's start; errno_name(2) "ENOENT"; syscall_name(257)
+//       "openat"; text(char[N]) for fixed-size kernel strings.
 //   Histograms: Log2Hist (slots, sum, count; from struct tool_hist; +=), print_log2_hist(out,
 //       slots, "usecs") and print_linear_hist(...) in bcc's layout; log2_hist_json(hist) for -j.
 //   Symbols: Symbolizer sym; sym.kernel(addr) from /proc/kallsyms, sym.user(pid, addr) from the
