@@ -376,7 +376,7 @@ TEST_F(BootstrapToolsTest, BootstrapMinimumDurationLeavesOutExecsAndShortLives) 
   ASSERT_TRUE(tool.wait_ready()) << diagnostics(tool);
   const pid_t fast_pid = run(fast.string());
   const pid_t slow_pid = run(slow.string());
-  ASSERT_EQ(tool.stop(), 0) << diagnostics(tool);
+  ASSERT_EQ(tool.stop(SIGTERM), 0) << diagnostics(tool);  // SIGTERM ends it as cleanly as Ctrl-C
   int slow_exits = 0;
   for (const auto& event : tool.json_lines()) {
     EXPECT_EQ(event["event"], "EXIT") << event.dump();
