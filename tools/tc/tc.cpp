@@ -52,7 +52,7 @@ int main(int argc, char** argv) {
     });
 
     tools::install_stop_handlers();
-    tools::ready("tc", fmt::format("tc ingress on {} ({}); {}", interface, link.description(), stream));
+    tools::ready("tc", fmt::format("{}; {}", link.description(), stream));
     while (!tools::stop_requested()) events.poll(100);
     events.drain();
 

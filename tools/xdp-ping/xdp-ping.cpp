@@ -65,8 +65,8 @@ int main(int argc, char** argv) {
     };
 
     tools::install_stop_handlers();
-    tools::ready("xdp-ping", fmt::format("xdp on {} ({}){}; {}", interface, link.description(),
-                                         drop ? ", dropping echo requests" : "", stream));
+    tools::ready("xdp-ping",
+                 fmt::format("{}{}; {}", link.description(), drop ? ", dropping echo requests" : "", stream));
     double next = tools::monotonic_ns() / 1e9 + interval;
     while (!tools::stop_requested()) {
       events.poll(100);
