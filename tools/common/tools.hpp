@@ -35,6 +35,10 @@
 //       "openat"; text(char[N]) for fixed-size kernel strings.
 //   Histograms: Log2Hist (slots, sum, count; from struct tool_hist; +=), print_log2_hist(out,
 //       slots, "usecs") and print_linear_hist(...) in bcc's layout; log2_hist_json(hist) for -j.
+//   Log2Report report({unit, key_name, name_field, json, timestamp, metric, help, unit_seconds},
+//       metrics_or_null): the histogram tools' user side: report.collect(map) takes the kernel's
+//       __u32 -> struct tool_keyed_hist map (tool_keyed_hist_get() on the kernel side),
+//       report.print() prints the interval (bcc layout or JSON lines); with run_report_loop().
 //   Symbols: Symbolizer sym; sym.kernel(addr) from /proc/kallsyms, sym.user(pid, addr) from the
 //       ELF symbols of the files /proc/PID/maps maps; both cached, "name+0x12" or "[unknown]".
 //   Metrics: MetricsEndpoint metrics("127.0.0.1:9100") serves /metrics (prometheus-cpp);
@@ -53,6 +57,7 @@
 #include "metrics.hpp"
 #include "net.hpp"
 #include "output.hpp"
+#include "report.hpp"
 #include "requirements.hpp"
 #include "run.hpp"
 #include "symbols.hpp"

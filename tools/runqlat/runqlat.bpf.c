@@ -8,7 +8,6 @@
 #include <bpf/bpf_core_read.h>
 #include <bpf/bpf_helpers.h>
 
-#include "runqlat.h"
 #include "tools.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
@@ -30,7 +29,7 @@ struct {
   __uint(type, BPF_MAP_TYPE_HASH);
   __uint(max_entries, 10240);
   __type(key, __u32);
-  __type(value, struct runqlat_hist);
+  __type(value, struct tool_keyed_hist);
 } hists SEC(".maps");
 
 // Kernels before 5.14 call the state `state`.
@@ -75,14 +74,10 @@ static __always_inline int on_switch(struct task_struct* prev, struct task_struc
     key = BPF_CORE_READ(next, tgid);
   else if (per_thread)
     key = tid;
-  struct runqlat_hist* hist = bpf_map_lookup_elem(&hists, &key);
-  if (!hist) {
-    static const struct runqlat_hist zero = {};
-    bpf_map_update_elem(&hists, &key, &zero, BPF_NOEXIST);
-    hist = bpf_map_lookup_elem(&hists, &key);
-    if (!hist) return 0;
-    if (per_process || per_thread) BPF_CORE_READ_STR_INTO(&hist->comm, next, comm);
-  }
+  bool created;
+  struct tool_keyed_hist* hist = tool_keyed_hist_get(&hists, key, &created);
+  if (!hist) return 0;
+  if (created && (per_process || per_thread)) BPF_CORE_READ_STR_INTO(&hist->comm, next, comm);
   tool_hist_add(&hist->hist, delta);
   return 0;
 }

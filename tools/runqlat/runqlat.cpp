@@ -5,23 +5,12 @@
 
 #include <fmt/format.h>
 
-#include <map>
 #include <optional>
 
-#include "runqlat.h"
 #include "runqlat.skel.hpp"
 #include "tools.hpp"
 
 namespace tools = corebpf::tools;
-
-namespace {
-
-struct Entry {
-  tools::Log2Hist hist;
-  std::string comm;
-};
-
-}  // namespace
 
 int main(int argc, char** argv) {
   return tools::run_tool("runqlat", [&] {
@@ -53,53 +42,17 @@ int main(int argc, char** argv) {
 
     std::optional<tools::MetricsEndpoint> metrics;
     if (!options.prometheus.empty()) metrics.emplace(options.prometheus);
-    const std::string unit = millis ? "msecs" : "usecs";
-    const char* key_name = per_process ? "pid" : "tid";
-    const bool keyed = per_process || per_thread;
-    std::map<std::uint32_t, Entry> interval, total;
-
-    const auto collect = [&] {
-      for (const auto& [key, value] : tools::take_entries<std::uint32_t, runqlat_hist>(skel.maps.hists.map())) {
-        const tools::Log2Hist hist(value.hist);
-        for (auto* into : {&interval, &total}) {
-          auto& entry = (*into)[key];
-          entry.hist += hist;
-          if (keyed) entry.comm = tools::text(value.comm);
-        }
-      }
-      if (!metrics) return;
-      tools::MetricSet set;
-      for (const auto& [key, entry] : total) {
-        tools::MetricLabels labels;
-        if (keyed) labels = {{key_name, std::to_string(key)}, {"comm", entry.comm}};
-        set.add_histogram("runqlat_run_queue_latency_seconds", "Time tasks waited on a run queue", labels, entry.hist,
-                          millis ? 1e-3 : 1e-6);
-      }
-      metrics->publish(std::move(set));
-    };
-    const auto report = [&] {
-      const auto now = tools::time_hms();
-      if (options.json) {
-        if (interval.empty() && !keyed) interval[static_cast<std::uint32_t>(-1)] = {};
-        for (const auto& [key, entry] : interval) {
-          auto line = tools::log2_hist_json(entry.hist, unit);
-          line["time"] = now;
-          if (keyed) {
-            line[key_name] = key;
-            line["comm"] = entry.comm;
-          }
-          tools::JsonLines::emit(line);
-        }
-      } else {
-        if (options.timestamp) fmt::print("{:<8}\n", now);
-        for (const auto& [key, entry] : interval) {
-          if (keyed) fmt::print("\n{} = {} {}\n", key_name, key, entry.comm);
-          tools::print_log2_hist(stdout, entry.hist.slots, unit);
-        }
-        std::fflush(stdout);
-      }
-      interval.clear();
-    };
+    tools::Log2Report report({.unit = millis ? "msecs" : "usecs",
+                              .key_name = per_process  ? "pid"
+                                          : per_thread ? "tid"
+                                                       : "",
+                              .name_field = "comm",
+                              .json = options.json,
+                              .timestamp = options.timestamp,
+                              .metric = "runqlat_run_queue_latency_seconds",
+                              .help = "Time tasks waited on a run queue",
+                              .unit_seconds = millis ? 1e-3 : 1e-6},
+                             metrics ? &*metrics : nullptr);
 
     tools::install_stop_handlers();
     if (!options.json) {
@@ -107,7 +60,9 @@ int main(int argc, char** argv) {
       std::fflush(stdout);
     }
     tools::ready("runqlat", plan.describe());
-    tools::run_report_loop(options.interval, options.count, metrics.has_value(), collect, report);
+    tools::run_report_loop(
+        options.interval, options.count, metrics.has_value(), [&] { report.collect(skel.maps.hists.map()); },
+        [&] { report.print(); });
     return 0;
   });
 }

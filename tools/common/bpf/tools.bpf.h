@@ -84,3 +84,15 @@ const volatile bool tool_use_ringbuf = true;
     else                                                                        \
       bpf_perf_event_output((ctx), &events, BPF_F_CURRENT_CPU, (data), (size)); \
   } while (0)
+
+// The histogram of `key` in `map` (a hash of __u32 -> struct tool_keyed_hist), made zeroed on
+// first use; NULL when the map is full. `*created` says it was just made (to fill in comm).
+static __always_inline struct tool_keyed_hist* tool_keyed_hist_get(void* map, __u32 key, bool* created) {
+  struct tool_keyed_hist* hist = bpf_map_lookup_elem(map, &key);
+  *created = false;
+  if (hist) return hist;
+  static const struct tool_keyed_hist zero = {};
+  bpf_map_update_elem(map, &key, &zero, BPF_NOEXIST);
+  *created = true;
+  return bpf_map_lookup_elem(map, &key);
+}

@@ -11,3 +11,10 @@ struct tool_hist {
   __u64 sum;
   __u64 count;
 };
+
+// A histogram of a keyed set (a process, a thread, a disk...) with the command name last seen
+// for the key (tools::Log2Report reads maps of __u32 -> struct tool_keyed_hist).
+struct tool_keyed_hist {
+  struct tool_hist hist;
+  char comm[TOOL_COMM_LEN];
+};
