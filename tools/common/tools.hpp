@@ -44,6 +44,10 @@
 //   Metrics: MetricsEndpoint metrics("127.0.0.1:9100") serves /metrics (prometheus-cpp);
 //       metrics.publish(MetricSet) swaps in the current values: MetricSet::add_histogram(name,
 //       help, labels, Log2Hist, unit_seconds) gives _bucket/_sum/_count, add_counter(...).
+//   Networking: interface_index("lo") (ENODEV error naming it), ipv4_text(addr), ip_text(addr,
+//       ipv6), ip_protocol_name(6) "TCP".
+//   require_programs(spec): CannotRun with the probes' reason when the kernel cannot load one of
+//       the object's programs (program type, iterator target, trampoline kind: lsm, iter...).
 #pragma once
 
 #include "attach_plan.hpp"
@@ -51,7 +55,9 @@
 #include "events.hpp"
 #include "histogram.hpp"
 #include "metrics.hpp"
+#include "net.hpp"
 #include "output.hpp"
 #include "report.hpp"
+#include "requirements.hpp"
 #include "run.hpp"
 #include "symbols.hpp"

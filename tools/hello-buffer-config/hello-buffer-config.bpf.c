@@ -22,7 +22,7 @@ struct data_t {
 };
 
 // BTF has the types of globals, not of locals: this puts struct data_t in it for the skeleton.
-const struct data_t *unused_data_t __attribute__((unused));
+const struct data_t* unused_data_t __attribute__((unused));
 
 struct {
   __uint(type, BPF_MAP_TYPE_PERF_EVENT_ARRAY);
@@ -40,19 +40,19 @@ struct {
 const volatile char default_message[12] = "Hello World";
 
 SEC("tracepoint/syscalls/sys_enter_execve")
-int hello(struct trace_event_raw_sys_enter *ctx) {
+int hello(struct trace_event_raw_sys_enter* ctx) {
   struct data_t data = {};
   data.pid = bpf_get_current_pid_tgid() >> 32;
   data.uid = bpf_get_current_uid_gid() & 0xFFFFFFFF;
   bpf_get_current_comm(&data.command, sizeof(data.command));
-  bpf_probe_read_user_str(&data.path, sizeof(data.path), (const char *)ctx->args[0]);
+  bpf_probe_read_user_str(&data.path, sizeof(data.path), (const char*)ctx->args[0]);
 
   u32 uid = data.uid;
-  struct user_msg_t *p = bpf_map_lookup_elem(&my_config, &uid);
+  struct user_msg_t* p = bpf_map_lookup_elem(&my_config, &uid);
   if (p)
     bpf_probe_read_kernel_str(&data.message, sizeof(data.message), p->message);
   else
-    bpf_probe_read_kernel_str(&data.message, sizeof(data.message), (const char *)default_message);
+    bpf_probe_read_kernel_str(&data.message, sizeof(data.message), (const char*)default_message);
 
   bpf_perf_event_output(ctx, &output, BPF_F_CURRENT_CPU, &data, sizeof(data));
   return 0;
