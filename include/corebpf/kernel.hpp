@@ -14,6 +14,7 @@
 
 #include "corebpf/btf.hpp"
 #include "corebpf/fd.hpp"
+#include "corebpf/insn.hpp"
 
 namespace corebpf::kernel {
 
@@ -62,6 +63,30 @@ struct ProgramInfo {
   std::optional<std::uint64_t> memlock_bytes;  // /proc/self/fdinfo "memlock"; empty when absent
 };
 
+// A loaded program's code as the kernel keeps it: the translated (xlated) instructions, the JIT's
+// native code split into functions, and the BTF func and line info that relate them to source.
+struct ProgramCode {
+  std::vector<Insn> xlated;  // map references hold map ids (imm) and value offsets
+  std::vector<std::byte> jited;
+  std::vector<std::uint64_t> jited_ksyms;      // address of each function (main program first)
+  std::vector<std::uint32_t> jited_func_lens;  // bytes of each function, in `jited` order
+  struct Func {
+    std::uint32_t insn_index = 0;
+    std::uint32_t type_id = 0;  // a FUNC in the program's BTF
+  };
+  std::vector<Func> func_info;
+  struct Line {
+    std::uint32_t insn_index = 0;
+    std::uint32_t file_name_offset = 0;  // strings of the program's BTF
+    std::uint32_t line_offset = 0;
+    std::uint32_t line = 0;
+    std::uint32_t column = 0;
+  };
+  std::vector<Line> line_info;
+  std::vector<std::uint64_t> jited_line_info;  // native address of each line_info record
+  std::uint32_t btf_id = 0;
+};
+
 struct MapInfo {
   std::uint32_t id = 0;
   std::uint32_t type = 0;  // BPF_MAP_TYPE_*
@@ -101,6 +126,9 @@ BtfInfo btf_info(int fd);
 ProgramInfo program_info(int fd);
 MapInfo map_info(int fd);
 LinkInfo link_info(int fd);
+// The code of the program behind `fd`. Without the privileges to see addresses (kptr_restrict),
+// the kernel gives no native code and zeroed call addresses.
+ProgramCode program_code(int fd);
 
 // The raw bytes of the loaded BTF behind `fd`.
 std::vector<std::byte> btf_bytes(int fd);
