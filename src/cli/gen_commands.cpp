@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "cli/commands.hpp"
+#include "cli/gen_disasm.hpp"
 #include "cli/output.hpp"
 #include "corebpf/btf.hpp"
 #include "corebpf/btf_archive.hpp"
@@ -130,6 +131,7 @@ void run_skeleton(Context& context, Arguments& args) {
 constexpr Verb kGenVerbs[] = {
     {"min_core_btf", run_min_core_btf, "min_core_btf INPUT OUTPUT OBJECT [OBJECT...]"},
     {"skeleton", run_skeleton, "skeleton OBJECT [name NAME] [type TYPE]..."},
+    {"disasm", run_gen_disasm, "disasm OBJECT [prog NAME] [opcodes] [linum]"},
 };
 
 constexpr Object kGenObject = {
@@ -143,7 +145,9 @@ constexpr Object kGenObject = {
     "       OBJECT := a BPF object file (clang -g -target bpf) whose CO-RE relocations the output serves,\n"
     "                 or (skeleton) that the C++ header embeds\n"
     "       NAME   := the skeleton's C++ namespace (default: the object's file name up to its first '.')\n"
-    "       TYPE   := a struct, union, enum or typedef of the object's BTF to generate as well\n",
+    "       TYPE   := a struct, union, enum or typedef of the object's BTF to generate as well\n"
+    "       disasm: the object's programs before loading (prog dump xlated's notation) with each\n"
+    "                 CO-RE relocation, map, global variable, extern and subprogram named\n",
 };
 
 }  // namespace
