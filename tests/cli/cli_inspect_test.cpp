@@ -302,3 +302,91 @@ TEST_F(CliInspect, DumpErrorsNameTheProgram) {
 }
 
 }  // namespace
+
+namespace {
+
+// `feature probe`: bpftool 7.1's keys with the same values (but for the types 7.1's probe
+// misjudges), helper lists as bpftool 7.7 finds them (7.1's helper probe takes every helper for
+// available on kernels whose verifier words its refusals differently), macros agreeing with JSON.
+TEST(CliFeature, ProbeMatchesBpftool) {
+  COREBPF_REQUIRE_ROOT();
+  const Outcome r = corebpf("-j feature probe");
+  ASSERT_EQ(r.status, 0) << r.err;
+  const json ours = json::parse(r.out);
+  for (const char* section : {"system_config", "syscall_config", "program_types", "map_types", "helpers", "misc"})
+    EXPECT_TRUE(ours.contains(section)) << section;
+  EXPECT_EQ(ours["syscall_config"]["have_bpf_syscall"], true);
+  EXPECT_EQ(ours["program_types"]["have_socket_filter_prog_type"], true);
+  EXPECT_EQ(ours["map_types"]["have_hash_map_type"], true);
+  // Ground truth: what socket filters may and may not call.
+  const auto socket_helpers = ours["helpers"]["socket_filter_available_helpers"].get<std::vector<std::string>>();
+  const auto has = [&](const std::string& helper) {
+    return std::find(socket_helpers.begin(), socket_helpers.end(), helper) != socket_helpers.end();
+  };
+  EXPECT_TRUE(has("bpf_map_lookup_elem"));
+  EXPECT_TRUE(has("bpf_skb_load_bytes"));
+  EXPECT_FALSE(has("bpf_override_return"));
+  EXPECT_FALSE(has("bpf_trace_printk"));  // its probe writes to the kernel log: only with `full`
+  const json full = json::parse(corebpf("-j feature probe full").out);
+  const auto full_helpers = full["helpers"]["socket_filter_available_helpers"].get<std::vector<std::string>>();
+  EXPECT_NE(std::find(full_helpers.begin(), full_helpers.end(), "bpf_trace_printk"), full_helpers.end());
+
+  // Macros say what JSON says.
+  const Outcome macros = corebpf("feature probe macros prefix CB_");
+  ASSERT_EQ(macros.status, 0) << macros.err;
+  for (const auto& [key, value] : ours["program_types"].items()) {
+    std::string name = key.substr(5, key.size() - 5 - 10);  // have_<name>_prog_type
+    std::transform(name.begin(), name.end(), name.begin(), ::toupper);
+    const std::string define = fmt::format("#define {}CB_HAVE_{}_PROG_TYPE\n", value.get<bool>() ? "" : "NO_", name);
+    EXPECT_NE(macros.out.find(define), std::string::npos) << define;
+  }
+  EXPECT_NE(macros.out.find("#define CB_BPF__PROG_TYPE_socket_filter__HELPER_bpf_map_lookup_elem 1\n"),
+            std::string::npos);
+  EXPECT_EQ(corebpf("-j feature probe macros").status, 2);
+
+  if (corebpf::test::have_bpftool()) {
+    const json theirs = json::parse(run("bpftool -j feature probe").out);
+    for (const char* section : {"system_config", "syscall_config", "program_types", "map_types", "misc"}) {
+      for (const auto& [key, value] : theirs[section].items()) {
+        // 7.1 takes the kernel's verifier message about a missing attach target for "unknown type".
+        if (key == "have_tracing_prog_type" || key == "have_ext_prog_type" || key == "have_lsm_prog_type") continue;
+        EXPECT_EQ(ours[section].value(key, json("missing")), value) << section << "." << key;
+      }
+    }
+    // Text: the same lines, but for helper lists and the types and sections 7.1 does not know.
+    const auto lines = [](const std::string& text) {
+      std::set<std::string> set;
+      std::istringstream in(text);
+      for (std::string line; std::getline(in, line);)
+        if (!line.starts_with("\t") && line.find("tracing") == std::string::npos) set.insert(line);
+      return set;
+    };
+    const auto our_lines = lines(corebpf("feature probe").out);
+    for (const std::string& line : lines(run("bpftool feature probe").out))
+      EXPECT_TRUE(our_lines.count(line)) << "bpftool says: " << line;
+  }
+  const std::string peer = "/work/shared/peers/bpftool-7.7.0";
+  if (fs::exists(peer)) {
+    const Outcome theirs = run(peer + " -j feature probe");
+    if (theirs.status == 0) {
+      const json helpers = json::parse(theirs.out)["helpers"];
+      for (const auto& [key, value] : helpers.items())
+        EXPECT_EQ(ours["helpers"].value(key, json("missing")), value) << key;
+    }
+  }
+}
+
+TEST(CliFeature, UnprivilegedProbesDropCapabilities) {
+  COREBPF_REQUIRE_ROOT();
+  std::ifstream in("/proc/sys/kernel/unprivileged_bpf_disabled");
+  int disabled = 0;
+  in >> disabled;
+  const Outcome r = corebpf("-j feature probe unprivileged");
+  ASSERT_EQ(r.status, 0) << r.err;
+  const json probed = json::parse(r.out);
+  // With unprivileged bpf() disabled no program type loads; otherwise socket filters do.
+  EXPECT_EQ(probed["program_types"]["have_socket_filter_prog_type"], disabled == 0);
+  EXPECT_EQ(probed["program_types"]["have_xdp_prog_type"], false);  // needs CAP_NET_ADMIN... and CAP_BPF
+}
+
+}  // namespace
