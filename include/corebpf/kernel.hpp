@@ -130,6 +130,15 @@ LinkInfo link_info(int fd);
 // the kernel gives no native code and zeroed call addresses.
 ProgramCode program_code(int fd);
 
+// BPF_PROG_QUERY: the ids of the programs attached at `target` (a cgroup or netns fd, or an
+// ifindex for tcx) for attach type `attach_type` (BPF_*); empty when none. Throws corebpf::Error
+// naming `what`.
+std::vector<std::uint32_t> query_attached(int target, std::uint32_t attach_type, std::string_view what);
+// BPF_PROG_ATTACH / BPF_PROG_DETACH: attachments that stay until detached (no link). `target` as
+// for query_attached; throw corebpf::Error naming `what`.
+void prog_attach(int target, int program_fd, std::uint32_t attach_type, std::uint32_t flags, std::string_view what);
+void prog_detach(int target, int program_fd, std::uint32_t attach_type, std::string_view what);
+
 // The raw bytes of the loaded BTF behind `fd`.
 std::vector<std::byte> btf_bytes(int fd);
 

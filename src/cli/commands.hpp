@@ -12,5 +12,6 @@ const Object& prog_object();
 const Object& map_object();
 const Object& link_object();
 const Object& feature_object();
+const Object& net_object();
 
 }  // namespace corebpf::cli

@@ -311,6 +311,44 @@ LinkInfo link_info(int fd) {
   return info;
 }
 
+std::vector<std::uint32_t> query_attached(int target, std::uint32_t attach_type, std::string_view what) {
+  std::vector<std::uint32_t> ids(64);
+  for (;;) {
+    bpf_attr attr = zeroed_attr();
+    attr.query.target_fd = static_cast<std::uint32_t>(target);  // shares its place with target_ifindex
+    attr.query.attach_type = attach_type;
+    attr.query.prog_ids = reinterpret_cast<std::uintptr_t>(ids.data());
+    attr.query.prog_cnt = static_cast<std::uint32_t>(ids.size());
+    if (detail::bpf_call(BPF_PROG_QUERY, attr) == 0) {
+      ids.resize(std::min<std::size_t>(attr.query.prog_cnt, ids.size()));
+      return ids;
+    }
+    // ENOSPC: more programs than room; prog_cnt says how many.
+    if (errno == ENOSPC && attr.query.prog_cnt > ids.size()) {
+      ids.resize(attr.query.prog_cnt);
+      continue;
+    }
+    util::fail_errno("BPF_PROG_QUERY of {}", what);
+  }
+}
+
+void prog_attach(int target, int program_fd, std::uint32_t attach_type, std::uint32_t flags, std::string_view what) {
+  bpf_attr attr = zeroed_attr();
+  attr.target_fd = static_cast<std::uint32_t>(target);
+  attr.attach_bpf_fd = static_cast<std::uint32_t>(program_fd);
+  attr.attach_type = attach_type;
+  attr.attach_flags = flags;
+  if (detail::bpf_call(BPF_PROG_ATTACH, attr) < 0) util::fail_errno("attaching {}", what);
+}
+
+void prog_detach(int target, int program_fd, std::uint32_t attach_type, std::string_view what) {
+  bpf_attr attr = zeroed_attr();
+  attr.target_fd = static_cast<std::uint32_t>(target);
+  attr.attach_bpf_fd = static_cast<std::uint32_t>(program_fd);
+  attr.attach_type = attach_type;
+  if (detail::bpf_call(BPF_PROG_DETACH, attr) < 0) util::fail_errno("detaching {}", what);
+}
+
 std::string_view link_type_name(std::uint32_t type) noexcept {
   // Indexed by BPF_LINK_TYPE_*, which the UAPI fixes (6.1 ends at kprobe_multi; newer ones follow).
   static constexpr std::string_view names[] = {

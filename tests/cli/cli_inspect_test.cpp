@@ -5,6 +5,7 @@
 // function) and against bpftool 7.7 with LLVM when that peer is there; errors naming the program.
 #include <gtest/gtest.h>
 #include <linux/bpf.h>
+#include <sched.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -18,10 +19,14 @@
 #include <set>
 #include <sstream>
 #include <string>
+#include <thread>
 
 #include "corebpf/fd.hpp"
+#include "corebpf/features.hpp"
 #include "corebpf/insn.hpp"
 #include "corebpf/kernel.hpp"
+#include "corebpf/link.hpp"
+#include "corebpf/program.hpp"
 #include "kernel/kernel_test_support.hpp"
 #include "support/bpftool_oracle.hpp"
 #include "support/test_support.hpp"
@@ -387,6 +392,104 @@ TEST(CliFeature, UnprivilegedProbesDropCapabilities) {
   // With unprivileged bpf() disabled no program type loads; otherwise socket filters do.
   EXPECT_EQ(probed["program_types"]["have_socket_filter_prog_type"], disabled == 0);
   EXPECT_EQ(probed["program_types"]["have_xdp_prog_type"], false);  // needs CAP_NET_ADMIN... and CAP_BPF
+}
+
+}  // namespace
+
+namespace {
+
+// Runs `body` on a thread of its own in a new network namespace: the commands it starts inherit
+// that namespace, the rest of the test process keeps the host's.
+template <typename Body>
+void in_private_netns(Body body) {
+  std::string failure;
+  std::thread thread([&] {
+    if (::unshare(CLONE_NEWNET) != 0) {
+      failure = std::string("unshare(CLONE_NEWNET): ") + std::strerror(errno);
+      return;
+    }
+    body();
+  });
+  thread.join();
+  ASSERT_EQ(failure, "");
+}
+
+// The entries bpftool 7.1 lists: without tcx, which it does not know.
+json without_tcx(json listing) {
+  json& tc = listing.at(0)["tc"];
+  json kept = json::array();
+  for (const json& entry : tc)
+    if (!entry["kind"].get<std::string>().starts_with("tcx/")) kept.push_back(entry);
+  tc = kept;
+  return listing;
+}
+
+TEST_F(CliInspect, NetAttachListDetach) {
+  loadall("cli_inspect");
+  const std::string xdp = dir_ + "/cli_inspect/inspect_xdp";
+  const std::string tc = dir_ + "/cli_inspect/inspect_tc";
+  const auto id_of_pin = [](const std::string& pin) {
+    return corebpf::kernel::program_info(corebpf::kernel::open_pinned(pin).get()).id;
+  };
+  const std::uint32_t xdp_id = id_of_pin(xdp);
+  const std::uint32_t tc_id = id_of_pin(tc);
+  const bool tcx = corebpf::kernel::has_tcx_link();
+  in_private_netns([&] {
+    Outcome r = corebpf("net attach xdpgeneric pinned " + xdp + " dev lo");
+    ASSERT_EQ(r.status, 0) << r.err;
+    r = corebpf("net attach xdpgeneric pinned " + xdp + " dev lo");
+    EXPECT_EQ(r.status, 1);
+    EXPECT_NE(r.err.find("an XDP program is already attached (add 'overwrite' to replace it)"), std::string::npos)
+        << r.err;
+    r = corebpf("net attach xdpgeneric pinned " + xdp + " dev lo overwrite");
+    EXPECT_EQ(r.status, 0) << r.err;
+    if (tcx) {
+      r = corebpf("net attach tcx_ingress pinned " + tc + " dev lo");
+      EXPECT_EQ(r.status, 0) << r.err;
+    }
+    // A cls_bpf filter, made by the library, held while the listing runs.
+    corebpf::Program program(corebpf::kernel::open_pinned(tc));
+    corebpf::TcOptions options;
+    options.egress = true;
+    options.force_netlink = true;
+    const corebpf::Link filter = program.attach_tc(1, options);
+
+    r = corebpf("-j net list");
+    ASSERT_EQ(r.status, 0) << r.err;
+    const json listing = json::parse(r.out);
+    EXPECT_EQ(listing[0]["xdp"],
+              json::parse(fmt::format(R"([{{"devname":"lo","ifindex":1,"mode":"generic","id":{}}}])", xdp_id)));
+    std::set<std::string> kinds;
+    for (const json& entry : listing[0]["tc"]) {
+      kinds.insert(entry["kind"].get<std::string>());
+      EXPECT_EQ(entry.value("id", entry.value("prog_id", 0u)), tc_id) << entry;
+    }
+    std::set<std::string> expected_kinds = {"clsact/egress"};
+    if (tcx) expected_kinds.insert("tcx/ingress");
+    EXPECT_EQ(kinds, expected_kinds);
+    EXPECT_EQ(corebpf("-j net list dev lo").out, r.out);
+    if (corebpf::test::have_bpftool()) {
+      EXPECT_EQ(without_tcx(listing), json::parse(run("bpftool -j net list").out));
+      std::string text = corebpf("net list").out;
+      text = std::regex_replace(text, std::regex("[^\n]* tcx/[^\n]*\n"), "");
+      EXPECT_EQ(text, run("bpftool net list").out);
+    }
+
+    EXPECT_EQ(corebpf("net detach xdpgeneric dev lo").status, 0);
+    if (tcx) {
+      EXPECT_EQ(corebpf("net detach tcx_ingress dev lo").status, 0);
+    }
+    const json after = json::parse(corebpf("-j net list").out);
+    EXPECT_TRUE(after[0]["xdp"].empty()) << after;
+    EXPECT_EQ(after[0]["tc"].size(), 1u) << after;  // the filter the library holds
+
+    r = corebpf("net list dev no_such_dev0");
+    EXPECT_EQ(r.status, 1);
+    EXPECT_NE(r.err.find("there is no network device 'no_such_dev0' in this network namespace"), std::string::npos)
+        << r.err;
+    r = corebpf("net attach xdpfast pinned " + xdp + " dev lo");
+    EXPECT_EQ(r.status, 2);
+  });
 }
 
 }  // namespace
