@@ -134,6 +134,14 @@ ProgramCode program_code(int fd);
 // ifindex for tcx) for attach type `attach_type` (BPF_*); empty when none. Throws corebpf::Error
 // naming `what`.
 std::vector<std::uint32_t> query_attached(int target, std::uint32_t attach_type, std::string_view what);
+// The same with the query's flags (BPF_F_QUERY_EFFECTIVE for a cgroup's programs in effect) and
+// the attachment's flags (BPF_F_ALLOW_MULTI...).
+struct AttachQuery {
+  std::vector<std::uint32_t> prog_ids;
+  std::uint32_t attach_flags = 0;
+};
+AttachQuery query_attached_flags(int target, std::uint32_t attach_type, std::uint32_t query_flags,
+                                 std::string_view what);
 // BPF_PROG_ATTACH / BPF_PROG_DETACH: attachments that stay until detached (no link). `target` as
 // for query_attached; throw corebpf::Error naming `what`.
 void prog_attach(int target, int program_fd, std::uint32_t attach_type, std::uint32_t flags, std::string_view what);

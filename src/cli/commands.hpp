@@ -13,5 +13,6 @@ const Object& map_object();
 const Object& link_object();
 const Object& feature_object();
 const Object& net_object();
+const Object& cgroup_object();
 
 }  // namespace corebpf::cli

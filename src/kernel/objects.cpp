@@ -312,16 +312,22 @@ LinkInfo link_info(int fd) {
 }
 
 std::vector<std::uint32_t> query_attached(int target, std::uint32_t attach_type, std::string_view what) {
+  return query_attached_flags(target, attach_type, 0, what).prog_ids;
+}
+
+AttachQuery query_attached_flags(int target, std::uint32_t attach_type, std::uint32_t query_flags,
+                                 std::string_view what) {
   std::vector<std::uint32_t> ids(64);
   for (;;) {
     bpf_attr attr = zeroed_attr();
     attr.query.target_fd = static_cast<std::uint32_t>(target);  // shares its place with target_ifindex
     attr.query.attach_type = attach_type;
+    attr.query.query_flags = query_flags;
     attr.query.prog_ids = reinterpret_cast<std::uintptr_t>(ids.data());
     attr.query.prog_cnt = static_cast<std::uint32_t>(ids.size());
     if (detail::bpf_call(BPF_PROG_QUERY, attr) == 0) {
       ids.resize(std::min<std::size_t>(attr.query.prog_cnt, ids.size()));
-      return ids;
+      return {std::move(ids), attr.query.attach_flags};
     }
     // ENOSPC: more programs than room; prog_cnt says how many.
     if (errno == ENOSPC && attr.query.prog_cnt > ids.size()) {

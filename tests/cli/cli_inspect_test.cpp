@@ -6,6 +6,8 @@
 #include <gtest/gtest.h>
 #include <linux/bpf.h>
 #include <sched.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -490,6 +492,88 @@ TEST_F(CliInspect, NetAttachListDetach) {
     r = corebpf("net attach xdpfast pinned " + xdp + " dev lo");
     EXPECT_EQ(r.status, 2);
   });
+}
+
+}  // namespace
+
+namespace {
+
+// A cgroup2 hierarchy for the test: the system's, or one mounted on a temporary directory (the
+// qemu guests' initramfs and containers have none); with a child cgroup of this process's own.
+class TestCgroup2 {
+ public:
+  TestCgroup2() {
+    std::ifstream mounts("/proc/self/mounts");
+    for (std::string line; std::getline(mounts, line);) {
+      std::istringstream fields(line);
+      std::string device, mount_point, type;
+      fields >> device >> mount_point >> type;
+      if (type == "cgroup2") root_ = mount_point;
+    }
+    if (root_.empty()) {
+      std::string dir = "/tmp/corebpf_cli_cgroup2_XXXXXX";
+      if (::mkdtemp(dir.data()) == nullptr) return;
+      if (::mount("cgroup2", dir.c_str(), "cgroup2", 0, nullptr) != 0) {
+        ::rmdir(dir.c_str());
+        return;
+      }
+      root_ = mounted_ = dir;
+    }
+    path_ = root_ + "/corebpf_cli_inspect_" + std::to_string(::getpid());
+    if (::mkdir(path_.c_str(), 0755) != 0) path_.clear();
+  }
+  ~TestCgroup2() {
+    if (!path_.empty()) ::rmdir(path_.c_str());
+    if (!mounted_.empty()) {
+      ::umount2(mounted_.c_str(), MNT_DETACH);
+      ::rmdir(mounted_.c_str());
+    }
+  }
+  const std::string& root() const { return root_; }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string root_, mounted_, path_;
+};
+
+TEST_F(CliInspect, CgroupAttachShowTreeDetach) {
+  const TestCgroup2 cgroup;
+  if (cgroup.path().empty()) COREBPF_SKIP_OR_FAIL("no cgroup2 hierarchy and none could be mounted");
+  loadall("cli_inspect");
+  const std::string pin = dir_ + "/cli_inspect/inspect_egress";
+  const std::uint32_t id = corebpf::kernel::program_info(corebpf::kernel::open_pinned(pin).get()).id;
+  Outcome r = corebpf(fmt::format("cgroup attach {} egress pinned {} multi", cgroup.path(), pin));
+  ASSERT_EQ(r.status, 0) << r.err;
+  const json shown = json::parse(corebpf("-j cgroup show " + cgroup.path()).out);
+  ASSERT_EQ(shown.size(), 1u) << shown;
+  EXPECT_EQ(shown[0]["id"], id);
+  EXPECT_EQ(shown[0]["attach_type"], "cgroup_inet_egress");
+  EXPECT_EQ(shown[0]["attach_flags"], "multi");
+  EXPECT_EQ(shown[0]["name"], "inspect_egress");
+  const json tree = json::parse(corebpf("-j cgroup tree " + cgroup.root()).out);
+  bool listed = false;
+  for (const json& entry : tree)
+    if (entry["cgroup"] == cgroup.path() && entry["programs"].size() == 1 && entry["programs"][0]["id"] == id)
+      listed = true;
+  EXPECT_TRUE(listed) << tree;
+  if (corebpf::test::have_bpftool()) {
+    for (const std::string& args : {"cgroup show " + cgroup.path(), "cgroup show " + cgroup.path() + " effective",
+                                    "cgroup tree " + cgroup.path()}) {
+      EXPECT_EQ(corebpf(args).out, run("bpftool " + args).out) << args;
+      EXPECT_EQ(json::parse(corebpf("-j " + args).out), json::parse(run("bpftool -j " + args).out)) << args;
+    }
+  }
+  r = corebpf(fmt::format("cgroup detach {} cgroup_inet_egress pinned {}", cgroup.path(), pin));
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(json::parse(corebpf("-j cgroup show " + cgroup.path()).out), json::array());
+  r = corebpf(fmt::format("cgroup detach {} egress pinned {}", cgroup.path(), pin));
+  EXPECT_EQ(r.status, 1);
+  EXPECT_NE(r.err.find("from cgroup " + cgroup.path() + " (cgroup_inet_egress)"), std::string::npos) << r.err;
+  r = corebpf(fmt::format("cgroup attach {} sideways pinned {}", cgroup.path(), pin));
+  EXPECT_EQ(r.status, 2);
+  r = corebpf("cgroup show /nonexistent/cgroup");
+  EXPECT_EQ(r.status, 1);
+  EXPECT_NE(r.err.find("cgroup /nonexistent/cgroup"), std::string::npos) << r.err;
 }
 
 }  // namespace
