@@ -31,6 +31,19 @@ bool has_map_type(MapType type);
 // Whether programs of `type` may call helper `helper_id` (enum bpf_func_id).
 bool has_helper(ProgramType type, std::uint32_t helper_id);
 
+// Whether has_helper() can answer for programs of `type`: tracing, ext, lsm and struct_ops
+// programs need an attach target before the verifier looks at their calls, and a type the kernel
+// lacks has no helpers.
+bool can_probe_helpers(ProgramType type);
+
+// What bpftool's `feature probe` reports besides types and helpers.
+bool has_bpf_syscall();       // bpf() exists (CONFIG_BPF_SYSCALL)
+bool has_large_insn_limit();  // programs longer than 4096 instructions (5.2)
+bool has_bounded_loops();     // backward jumps the verifier proves bounded (5.3)
+bool has_isa_v2();            // jlt, jle, jslt, jsle (4.14)
+bool has_isa_v3();            // 32-bit jumps (5.1)
+bool has_isa_v4();            // sign extension, bswap, sdiv/smod, gotol (6.6)
+
 // BPF_F_MMAPABLE on array maps (5.5): global data becomes a live view.
 bool has_mmapable_arrays();
 // bpf_get_attach_cookie (5.15).

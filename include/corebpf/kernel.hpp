@@ -14,6 +14,7 @@
 
 #include "corebpf/btf.hpp"
 #include "corebpf/fd.hpp"
+#include "corebpf/insn.hpp"
 
 namespace corebpf::kernel {
 
@@ -62,6 +63,30 @@ struct ProgramInfo {
   std::optional<std::uint64_t> memlock_bytes;  // /proc/self/fdinfo "memlock"; empty when absent
 };
 
+// A loaded program's code as the kernel keeps it: the translated (xlated) instructions, the JIT's
+// native code split into functions, and the BTF func and line info that relate them to source.
+struct ProgramCode {
+  std::vector<Insn> xlated;  // map references hold map ids (imm) and value offsets
+  std::vector<std::byte> jited;
+  std::vector<std::uint64_t> jited_ksyms;      // address of each function (main program first)
+  std::vector<std::uint32_t> jited_func_lens;  // bytes of each function, in `jited` order
+  struct Func {
+    std::uint32_t insn_index = 0;
+    std::uint32_t type_id = 0;  // a FUNC in the program's BTF
+  };
+  std::vector<Func> func_info;
+  struct Line {
+    std::uint32_t insn_index = 0;
+    std::uint32_t file_name_offset = 0;  // strings of the program's BTF
+    std::uint32_t line_offset = 0;
+    std::uint32_t line = 0;
+    std::uint32_t column = 0;
+  };
+  std::vector<Line> line_info;
+  std::vector<std::uint64_t> jited_line_info;  // native address of each line_info record
+  std::uint32_t btf_id = 0;
+};
+
 struct MapInfo {
   std::uint32_t id = 0;
   std::uint32_t type = 0;  // BPF_MAP_TYPE_*
@@ -101,6 +126,26 @@ BtfInfo btf_info(int fd);
 ProgramInfo program_info(int fd);
 MapInfo map_info(int fd);
 LinkInfo link_info(int fd);
+// The code of the program behind `fd`. Without the privileges to see addresses (kptr_restrict),
+// the kernel gives no native code and zeroed call addresses.
+ProgramCode program_code(int fd);
+
+// BPF_PROG_QUERY: the ids of the programs attached at `target` (a cgroup or netns fd, or an
+// ifindex for tcx) for attach type `attach_type` (BPF_*); empty when none. Throws corebpf::Error
+// naming `what`.
+std::vector<std::uint32_t> query_attached(int target, std::uint32_t attach_type, std::string_view what);
+// The same with the query's flags (BPF_F_QUERY_EFFECTIVE for a cgroup's programs in effect) and
+// the attachment's flags (BPF_F_ALLOW_MULTI...).
+struct AttachQuery {
+  std::vector<std::uint32_t> prog_ids;
+  std::uint32_t attach_flags = 0;
+};
+AttachQuery query_attached_flags(int target, std::uint32_t attach_type, std::uint32_t query_flags,
+                                 std::string_view what);
+// BPF_PROG_ATTACH / BPF_PROG_DETACH: attachments that stay until detached (no link). `target` as
+// for query_attached; throw corebpf::Error naming `what`.
+void prog_attach(int target, int program_fd, std::uint32_t attach_type, std::uint32_t flags, std::string_view what);
+void prog_detach(int target, int program_fd, std::uint32_t attach_type, std::string_view what);
 
 // The raw bytes of the loaded BTF behind `fd`.
 std::vector<std::byte> btf_bytes(int fd);

@@ -52,6 +52,28 @@ std::optional<std::uint64_t> kallsyms_address(std::string_view symbol);
 // Several names in one pass, parallel to `symbols`.
 std::vector<std::optional<std::uint64_t>> kallsyms_addresses(std::span<const std::string_view> symbols);
 
+// Every symbol of /proc/kallsyms by address, for naming the addresses a program's code holds (its
+// calls, its functions). Loaded whole (~200k symbols): for inspection commands, not the loader.
+// Empty when the kernel hides addresses (without CAP_SYSLOG, or kptr_restrict=2).
+class KernelSymbols {
+ public:
+  struct Symbol {
+    std::uint64_t address = 0;
+    std::string name;
+  };
+  static KernelSymbols load();
+  bool empty() const noexcept { return symbols_.empty(); }
+  // The symbol at exactly `address` (the first listed when several share it); nullptr when none.
+  const Symbol* at(std::uint64_t address) const;
+  // The last symbol at or below `address` (a function containing it); nullptr below the first.
+  const Symbol* containing(std::uint64_t address) const;
+  // A symbol's address by name (a linear search).
+  std::optional<std::uint64_t> address(std::string_view name) const;
+
+ private:
+  std::vector<Symbol> symbols_;
+};
+
 // The running kernel's vmlinux BTF (/sys/kernel/btf/vmlinux), read once (again only if another file
 // takes its path); empty while the file is absent.
 const std::optional<btf::Btf>& running_vmlinux_btf();

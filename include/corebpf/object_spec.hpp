@@ -164,6 +164,9 @@ enum class MapType : std::uint32_t {
 std::string_view program_type_name(ProgramType type) noexcept;
 std::string_view attach_type_name(AttachType type) noexcept;
 std::string_view map_type_name(MapType type) noexcept;
+// A helper's name as the kernel's disassembler prints it ("bpf_map_lookup_elem" for
+// BPF_FUNC_map_lookup_elem, enum bpf_func_id); "" when unknown.
+std::string_view helper_name(std::uint32_t id) noexcept;
 
 // How the attach code auto-attaches a program of this section (from the SEC() name alone);
 // `none` when it needs more than the section name (a cgroup, an interface...) or never attaches.

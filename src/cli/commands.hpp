@@ -11,5 +11,8 @@ const Object& gen_object();
 const Object& prog_object();
 const Object& map_object();
 const Object& link_object();
+const Object& feature_object();
+const Object& net_object();
+const Object& cgroup_object();
 
 }  // namespace corebpf::cli

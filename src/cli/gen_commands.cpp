@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "cli/commands.hpp"
+#include "cli/gen_disasm.hpp"
 #include "cli/output.hpp"
 #include "corebpf/btf.hpp"
 #include "corebpf/btf_archive.hpp"
@@ -140,6 +141,7 @@ void run_skeleton(Context& context, Arguments& args) {
 constexpr Verb kGenVerbs[] = {
     {"min_core_btf", run_min_core_btf, "min_core_btf INPUT OUTPUT OBJECT [OBJECT...]"},
     {"skeleton", run_skeleton, "skeleton OBJECT [name NAME] [type TYPE]... [btf_archive ARCHIVE]..."},
+    {"disasm", run_gen_disasm, "disasm OBJECT [prog NAME] [opcodes] [linum]"},
 };
 
 constexpr Object kGenObject = {
@@ -156,7 +158,9 @@ constexpr Object kGenObject = {
     "       TYPE   := a struct, union, enum or typedef of the object's BTF to generate as well\n"
     "       ARCHIVE := kernels' BTF for kernels without their own (a BTF archive directory, or one\n"
     "                 <release>.btf file): the skeleton embeds what the object's CO-RE relocations\n"
-    "                 need of each and loads with it where /sys/kernel/btf/vmlinux is missing\n",
+    "                 need of each and loads with it where /sys/kernel/btf/vmlinux is missing\n"
+    "       disasm: the object's programs before loading (prog dump xlated's notation) with each\n"
+    "                 CO-RE relocation, map, global variable, extern and subprogram named\n",
 };
 
 }  // namespace

@@ -11,6 +11,7 @@
 
 #include "cli/commands.hpp"
 #include "cli/object_select.hpp"
+#include "cli/prog_dump.hpp"
 #include "corebpf/error.hpp"
 #include "corebpf/kernel.hpp"
 #include "corebpf/object.hpp"
@@ -255,6 +256,9 @@ constexpr Verb kProgVerbs[] = {
     {"load", run_load, "load OBJ FILE [type TYPE] [pinmaps DIR] [kernel_btf BTF]"},
     {"loadall", run_loadall, "loadall OBJ DIR [type TYPE] [pinmaps DIR] [autoattach] [kernel_btf BTF]"},
     {"pin", run_pin, "pin PROG FILE"},
+    {"dump", run_prog_dump,
+     "dump xlated PROG [{ file FILE | [opcodes] [linum] [visual] }]\n"
+     "       corebpf prog dump jited PROG [{ file FILE | [opcodes] [linum] }]"},
 };
 
 constexpr Object kProgObject = {
@@ -267,7 +271,10 @@ constexpr Object kProgObject = {
     "       as DIR/NAME_link, so they stay attached after the command ends.\n"
     "       pinmaps DIR pins every map of the object as DIR/MAP_NAME. Maps declared with\n"
     "       LIBBPF_PIN_BY_NAME are pinned as /sys/fs/bpf/MAP_NAME (reused when there), as bpftool does.\n"
-    "       kernel_btf BTF: CO-RE relocations against this BTF instead of the running kernel's.\n",
+    "       kernel_btf BTF: CO-RE relocations against this BTF instead of the running kernel's.\n"
+    "       dump xlated: the kernel's translated instructions with helper, kfunc, subprogram and map\n"
+    "       names and the source lines (file:line with linum); visual prints a DOT control-flow graph.\n"
+    "       dump jited: the native code per function (Capstone). file FILE writes the raw code.\n",
 };
 
 }  // namespace

@@ -20,6 +20,7 @@
 #include <mutex>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "corebpf/btf_writer.hpp"
 #include "corebpf/kernel_description.hpp"
@@ -129,6 +130,9 @@ detail::LoadOutcome load_probe(ProgramType type, std::span<const Insn> insns, st
   request.insns = insns;
   request.name = "probe";
   request.expected_attach_type = probe_attach_type(type);
+  // Syscall programs load only sleepable; otherwise the verifier's refusal would hide whether a
+  // helper exists.
+  if (type == ProgramType::syscall) request.flags |= BPF_F_SLEEPABLE;
   request.kernel_version = running_kernel_version();
   request.log_level = log_level;
   return detail::load_program(request);
@@ -312,6 +316,94 @@ bool has_map_type(MapType type) {
 bool has_helper(ProgramType type, std::uint32_t helper_id) {
   static ProbeCache<std::pair<ProgramType, std::uint32_t>> cache;
   return cache.get({type, helper_id}, [type, helper_id] { return probe_helper(type, helper_id); });
+}
+
+bool can_probe_helpers(ProgramType type) {
+  // These load only with an attach target, which the verifier checks before any helper call.
+  return type != ProgramType::tracing && type != ProgramType::ext && type != ProgramType::lsm &&
+         type != ProgramType::struct_ops && has_program_type(type);
+}
+
+bool has_bpf_syscall() {
+  static const bool answer = [] {
+    bpf_attr attr = zeroed_attr();
+    return !(detail::bpf_call(BPF_PROG_LOAD, attr) < 0 && errno == ENOSYS);
+  }();
+  return answer;
+}
+
+namespace {
+
+// Whether a socket filter of these instructions loads.
+bool socket_filter_loads(std::span<const Insn> insns) {
+  return static_cast<bool>(load_probe(ProgramType::socket_filter, insns, 0).fd);
+}
+
+}  // namespace
+
+bool has_large_insn_limit() {
+  static const bool answer = [] {
+    // One instruction past the old limit (BPF_MAXINSNS, 4096).
+    std::vector<Insn> insns(4097, Insn{Insn::kAlu64 | Insn::kMov | Insn::kK, 0, 0, 0});
+    insns.back() = Insn{Insn::kJmp | Insn::kExit, 0, 0, 0};
+    return socket_filter_loads(insns);
+  }();
+  return answer;
+}
+
+bool has_bounded_loops() {
+  static const bool answer = [] {
+    // r0 = 10; loop: r0 -= 1; if r0 != 0 goto loop; exit
+    const std::array<Insn, 4> insns = {
+        Insn{Insn::kAlu64 | Insn::kMov | Insn::kK, 0, 0, 10},
+        Insn{Insn::kAlu64 | 0x10 /* sub */ | Insn::kK, 0, 0, 1},
+        Insn{Insn::kJmp | 0x50 /* jne */ | Insn::kK, 0, -2, 0},
+        Insn{Insn::kJmp | Insn::kExit, 0, 0, 0},
+    };
+    return socket_filter_loads(insns);
+  }();
+  return answer;
+}
+
+bool has_isa_v2() {
+  static const bool answer = [] {
+    // r0 = 0; if r0 < 1 goto +1; r0 = 1; exit  (jlt, 4.14)
+    const std::array<Insn, 4> insns = {
+        Insn{Insn::kAlu64 | Insn::kMov | Insn::kK, 0, 0, 0},
+        Insn{Insn::kJmp | 0xa0 /* jlt */ | Insn::kK, 0, 1, 1},
+        Insn{Insn::kAlu64 | Insn::kMov | Insn::kK, 0, 0, 1},
+        Insn{Insn::kJmp | Insn::kExit, 0, 0, 0},
+    };
+    return socket_filter_loads(insns);
+  }();
+  return answer;
+}
+
+bool has_isa_v3() {
+  static const bool answer = [] {
+    // r0 = 0; if w0 < 1 goto +1; r0 = 1; exit  (32-bit jumps, 5.1)
+    const std::array<Insn, 4> insns = {
+        Insn{Insn::kAlu64 | Insn::kMov | Insn::kK, 0, 0, 0},
+        Insn{Insn::kJmp32 | 0xa0 /* jlt */ | Insn::kK, 0, 1, 1},
+        Insn{Insn::kAlu64 | Insn::kMov | Insn::kK, 0, 0, 1},
+        Insn{Insn::kJmp | Insn::kExit, 0, 0, 0},
+    };
+    return socket_filter_loads(insns);
+  }();
+  return answer;
+}
+
+bool has_isa_v4() {
+  static const bool answer = [] {
+    // r0 = 0; r0 = (s8)r0; exit  (sign-extending moves, 6.6)
+    const std::array<Insn, 3> insns = {
+        Insn{Insn::kAlu64 | Insn::kMov | Insn::kK, 0, 0, 0},
+        Insn{Insn::kAlu64 | Insn::kMov | Insn::kX, 0, 8, 0},
+        Insn{Insn::kJmp | Insn::kExit, 0, 0, 0},
+    };
+    return socket_filter_loads(insns);
+  }();
+  return answer;
 }
 
 bool has_mmapable_arrays() {

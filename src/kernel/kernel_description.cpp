@@ -12,6 +12,7 @@
 #include <deque>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <mutex>
 #include <sstream>
 #include <vector>
@@ -67,45 +68,57 @@ std::string uname_release() {
   return names.release;
 }
 
-// Streams /proc/kallsyms ("ffffffff81000000 T _text [module]") for the wanted names only, with no
-// table of the ~120k symbols, and stops once each is found: the kernel formats the file as it is
-// read, so stopping early saves most of its work too. `found` is parallel to `names`.
-void stream_kallsyms(std::span<const std::string_view> names, std::vector<std::optional<std::uint64_t>>& found) {
-  found.assign(names.size(), std::nullopt);
-  std::size_t missing = names.size();
-  if (missing == 0) return;
+// Hands each line of /proc/kallsyms ("ffffffff81000000 T _text [module]") to `on_line` until it
+// returns false. The kernel formats the file as it is read, so stopping early saves most of its
+// work too. Nothing when the file cannot be opened.
+void read_kallsyms(const std::function<bool(std::string_view line)>& on_line) {
   const UniqueFd file(::open("/proc/kallsyms", O_RDONLY | O_CLOEXEC));
   if (!file) return;
   std::vector<char> buffer(256 * 1024);
   std::size_t kept = 0;  // bytes of an unfinished line at the buffer's start
-  const auto match = [&](std::string_view line) {
-    const auto first_space = line.find(' ');
-    if (first_space == std::string_view::npos || first_space + 3 > line.size()) return;
-    std::string_view name = line.substr(first_space + 3);
-    name = name.substr(0, name.find_first_of(" \t"));
-    for (std::size_t i = 0; i < names.size(); ++i) {
-      if (found[i] || names[i] != name) continue;
-      std::uint64_t address = 0;
-      const auto [end, ec] = std::from_chars(line.data(), line.data() + first_space, address, 16);
-      if (ec != std::errc() || address == 0) continue;  // hidden addresses read as zero
-      found[i] = address;
-      --missing;
-    }
-  };
-  while (missing > 0) {
+  for (;;) {
     const ssize_t got = ::read(file.get(), buffer.data() + kept, buffer.size() - kept);
-    if (got <= 0) break;
+    if (got <= 0) return;
     const std::string_view text(buffer.data(), kept + static_cast<std::size_t>(got));
     std::size_t start = 0;
-    for (auto newline = text.find('\n'); newline != std::string_view::npos && missing > 0;
-         newline = text.find('\n', start)) {
-      match(text.substr(start, newline - start));
+    for (auto newline = text.find('\n'); newline != std::string_view::npos; newline = text.find('\n', start)) {
+      if (!on_line(text.substr(start, newline - start))) return;
       start = newline + 1;
     }
     kept = text.size() - start;
     if (kept == buffer.size()) kept = 0;  // a line longer than the buffer: not a symbol line
     std::memmove(buffer.data(), buffer.data() + start, kept);
   }
+}
+
+// One kallsyms line's address and name; empty for a malformed line or a hidden (zero) address.
+std::optional<std::pair<std::uint64_t, std::string_view>> kallsyms_entry(std::string_view line) {
+  const auto first_space = line.find(' ');
+  if (first_space == std::string_view::npos || first_space + 3 > line.size()) return std::nullopt;
+  std::string_view name = line.substr(first_space + 3);
+  name = name.substr(0, name.find_first_of(" \t"));
+  std::uint64_t address = 0;
+  const auto [end, ec] = std::from_chars(line.data(), line.data() + first_space, address, 16);
+  if (ec != std::errc() || address == 0) return std::nullopt;
+  return std::pair{address, name};
+}
+
+// Streams /proc/kallsyms for the wanted names only, with no table of the ~120k symbols, and stops
+// once each is found. `found` is parallel to `names`.
+void stream_kallsyms(std::span<const std::string_view> names, std::vector<std::optional<std::uint64_t>>& found) {
+  found.assign(names.size(), std::nullopt);
+  std::size_t missing = names.size();
+  if (missing == 0) return;
+  read_kallsyms([&](std::string_view line) {
+    const auto entry = kallsyms_entry(line);
+    if (!entry) return true;
+    for (std::size_t i = 0; i < names.size(); ++i) {
+      if (found[i] || names[i] != entry->second) continue;
+      found[i] = entry->first;
+      --missing;
+    }
+    return missing > 0;
+  });
 }
 
 // The syscall wrappers' names on this architecture, as vmlinux BTF and kallsyms spell them.
@@ -240,6 +253,35 @@ const std::map<std::string, std::string, std::less<>>& running_kconfig() {
 std::map<std::string, std::string, std::less<>> running_kconfig(std::span<const std::string_view> wanted) {
   if (wanted.empty()) return {};
   return parse_kconfig(running_kconfig_text(), wanted);
+}
+
+KernelSymbols KernelSymbols::load() {
+  KernelSymbols symbols;
+  read_kallsyms([&](std::string_view line) {
+    if (const auto entry = kallsyms_entry(line)) symbols.symbols_.push_back({entry->first, std::string(entry->second)});
+    return true;
+  });
+  std::stable_sort(symbols.symbols_.begin(), symbols.symbols_.end(),
+                   [](const Symbol& a, const Symbol& b) { return a.address < b.address; });
+  return symbols;
+}
+
+const KernelSymbols::Symbol* KernelSymbols::at(std::uint64_t address) const {
+  const auto it = std::lower_bound(symbols_.begin(), symbols_.end(), address,
+                                   [](const Symbol& s, std::uint64_t a) { return s.address < a; });
+  return it != symbols_.end() && it->address == address ? &*it : nullptr;
+}
+
+const KernelSymbols::Symbol* KernelSymbols::containing(std::uint64_t address) const {
+  const auto it = std::upper_bound(symbols_.begin(), symbols_.end(), address,
+                                   [](std::uint64_t a, const Symbol& s) { return a < s.address; });
+  return it == symbols_.begin() ? nullptr : &*std::prev(it);
+}
+
+std::optional<std::uint64_t> KernelSymbols::address(std::string_view name) const {
+  for (const Symbol& symbol : symbols_)
+    if (symbol.name == name) return symbol.address;
+  return std::nullopt;
 }
 
 std::vector<std::optional<std::uint64_t>> kallsyms_addresses(std::span<const std::string_view> symbols) {

@@ -180,6 +180,67 @@ ProgramInfo program_info(int fd) {
   return info;
 }
 
+ProgramCode program_code(int fd) {
+  const auto what = fmt::format("(program fd {})", fd);
+  bpf_prog_info counts{};
+  detail::object_info(fd, &counts, sizeof(counts), what);
+  ProgramCode code;
+  code.btf_id = counts.btf_id;
+  code.xlated.resize(counts.xlated_prog_len / sizeof(Insn));
+  code.jited.resize(counts.jited_prog_len);
+  code.jited_ksyms.resize(counts.nr_jited_ksyms);
+  code.jited_func_lens.resize(counts.nr_jited_func_lens);
+  // The records as the kernel lays them out, at the sizes it says (newer kernels may grow them).
+  const std::uint32_t func_size = std::max<std::uint32_t>(counts.func_info_rec_size, sizeof(bpf_func_info));
+  const std::uint32_t line_size = std::max<std::uint32_t>(counts.line_info_rec_size, sizeof(bpf_line_info));
+  const std::uint32_t jited_line_size = std::max<std::uint32_t>(counts.jited_line_info_rec_size, sizeof(std::uint64_t));
+  std::vector<std::byte> funcs(std::size_t{counts.nr_func_info} * func_size);
+  std::vector<std::byte> lines(std::size_t{counts.nr_line_info} * line_size);
+  std::vector<std::byte> jited_lines(std::size_t{counts.nr_jited_line_info} * jited_line_size);
+
+  bpf_prog_info request{};
+  request.xlated_prog_len = counts.xlated_prog_len;
+  request.xlated_prog_insns = reinterpret_cast<std::uintptr_t>(code.xlated.data());
+  request.jited_prog_len = counts.jited_prog_len;
+  request.jited_prog_insns = reinterpret_cast<std::uintptr_t>(code.jited.data());
+  request.nr_jited_ksyms = counts.nr_jited_ksyms;
+  request.jited_ksyms = reinterpret_cast<std::uintptr_t>(code.jited_ksyms.data());
+  request.nr_jited_func_lens = counts.nr_jited_func_lens;
+  request.jited_func_lens = reinterpret_cast<std::uintptr_t>(code.jited_func_lens.data());
+  request.nr_func_info = counts.nr_func_info;
+  request.func_info_rec_size = func_size;
+  request.func_info = reinterpret_cast<std::uintptr_t>(funcs.data());
+  request.nr_line_info = counts.nr_line_info;
+  request.line_info_rec_size = line_size;
+  request.line_info = reinterpret_cast<std::uintptr_t>(lines.data());
+  request.nr_jited_line_info = counts.nr_jited_line_info;
+  request.jited_line_info_rec_size = jited_line_size;
+  request.jited_line_info = reinterpret_cast<std::uintptr_t>(jited_lines.data());
+  detail::object_info(fd, &request, sizeof(request), what);
+  // The program cannot change, but a kernel that hides addresses answers with fewer (or no) bytes.
+  code.xlated.resize(std::min<std::size_t>(code.xlated.size(), request.xlated_prog_len / sizeof(Insn)));
+  code.jited.resize(std::min<std::size_t>(code.jited.size(), request.jited_prog_len));
+  code.jited_ksyms.resize(std::min(counts.nr_jited_ksyms, request.nr_jited_ksyms));
+  code.jited_func_lens.resize(std::min(counts.nr_jited_func_lens, request.nr_jited_func_lens));
+
+  for (std::uint32_t i = 0; i < std::min(counts.nr_func_info, request.nr_func_info); ++i) {
+    bpf_func_info raw{};
+    std::memcpy(&raw, funcs.data() + std::size_t{i} * func_size, sizeof(raw));
+    code.func_info.push_back({raw.insn_off, raw.type_id});
+  }
+  for (std::uint32_t i = 0; i < std::min(counts.nr_line_info, request.nr_line_info); ++i) {
+    bpf_line_info raw{};
+    std::memcpy(&raw, lines.data() + std::size_t{i} * line_size, sizeof(raw));
+    code.line_info.push_back({raw.insn_off, raw.file_name_off, raw.line_off, raw.line_col >> 10, raw.line_col & 0x3ff});
+  }
+  for (std::uint32_t i = 0; i < std::min(counts.nr_jited_line_info, request.nr_jited_line_info); ++i) {
+    std::uint64_t address = 0;
+    std::memcpy(&address, jited_lines.data() + std::size_t{i} * jited_line_size, sizeof(address));
+    code.jited_line_info.push_back(address);
+  }
+  return code;
+}
+
 MapInfo map_info(int fd) {
   bpf_map_info raw{};
   detail::object_info(fd, &raw, sizeof(raw), fmt::format("(map fd {})", fd));
@@ -248,6 +309,50 @@ LinkInfo link_info(int fd) {
       break;
   }
   return info;
+}
+
+std::vector<std::uint32_t> query_attached(int target, std::uint32_t attach_type, std::string_view what) {
+  return query_attached_flags(target, attach_type, 0, what).prog_ids;
+}
+
+AttachQuery query_attached_flags(int target, std::uint32_t attach_type, std::uint32_t query_flags,
+                                 std::string_view what) {
+  std::vector<std::uint32_t> ids(64);
+  for (;;) {
+    bpf_attr attr = zeroed_attr();
+    attr.query.target_fd = static_cast<std::uint32_t>(target);  // shares its place with target_ifindex
+    attr.query.attach_type = attach_type;
+    attr.query.query_flags = query_flags;
+    attr.query.prog_ids = reinterpret_cast<std::uintptr_t>(ids.data());
+    attr.query.prog_cnt = static_cast<std::uint32_t>(ids.size());
+    if (detail::bpf_call(BPF_PROG_QUERY, attr) == 0) {
+      ids.resize(std::min<std::size_t>(attr.query.prog_cnt, ids.size()));
+      return {std::move(ids), attr.query.attach_flags};
+    }
+    // ENOSPC: more programs than room; prog_cnt says how many.
+    if (errno == ENOSPC && attr.query.prog_cnt > ids.size()) {
+      ids.resize(attr.query.prog_cnt);
+      continue;
+    }
+    util::fail_errno("BPF_PROG_QUERY of {}", what);
+  }
+}
+
+void prog_attach(int target, int program_fd, std::uint32_t attach_type, std::uint32_t flags, std::string_view what) {
+  bpf_attr attr = zeroed_attr();
+  attr.target_fd = static_cast<std::uint32_t>(target);
+  attr.attach_bpf_fd = static_cast<std::uint32_t>(program_fd);
+  attr.attach_type = attach_type;
+  attr.attach_flags = flags;
+  if (detail::bpf_call(BPF_PROG_ATTACH, attr) < 0) util::fail_errno("attaching {}", what);
+}
+
+void prog_detach(int target, int program_fd, std::uint32_t attach_type, std::string_view what) {
+  bpf_attr attr = zeroed_attr();
+  attr.target_fd = static_cast<std::uint32_t>(target);
+  attr.attach_bpf_fd = static_cast<std::uint32_t>(program_fd);
+  attr.attach_type = attach_type;
+  if (detail::bpf_call(BPF_PROG_DETACH, attr) < 0) util::fail_errno("detaching {}", what);
 }
 
 std::string_view link_type_name(std::uint32_t type) noexcept { return uapi::name_at(uapi::kLinkTypeNames, type); }

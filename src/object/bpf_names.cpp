@@ -20,6 +20,8 @@ std::string_view map_type_name(MapType type) noexcept {
   return uapi::name_at(uapi::kMapTypeNames, static_cast<std::uint32_t>(type));
 }
 
+std::string_view helper_name(std::uint32_t id) noexcept { return uapi::name_at(uapi::kHelperNames, id); }
+
 std::string_view map_origin_name(MapOrigin origin) noexcept {
   switch (origin) {
     case MapOrigin::btf_defined:
