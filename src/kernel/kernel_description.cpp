@@ -135,7 +135,7 @@ KernelDescription describe_running_kernel(bool with_modules, bool with_kconfig =
   description.vmlinux_btf = running_vmlinux_btf();
   if (!with_modules) {
     // Modules without the config: extern resolution asks them for their BTF only.
-    description.with_modules = [] -> const KernelDescription& {
+    description.with_modules = []() -> const KernelDescription& {
       static std::once_flag once;
       static KernelDescription modules;
       std::call_once(once, [] { modules = describe_running_kernel(true, false); });

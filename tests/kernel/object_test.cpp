@@ -101,7 +101,9 @@ TEST(Object, CallsKfuncsOfVmlinuxAndOfModules) {
   if (!lookup_kfunc) GTEST_SKIP() << test::unsupported("conntrack kfuncs (CONFIG_NF_CONNTRACK with BTF)");
   COREBPF_REQUIRE_PROGRAMS(bpf_object("object_kfuncs"), "xdp_ct", "tc_ct");
   // Debian's kernels build nf_conntrack as a module (the qemu guests load it): the module path.
-  if (std::filesystem::exists("/sys/kernel/btf/nf_conntrack")) EXPECT_EQ(lookup_kfunc->module, "nf_conntrack");
+  if (std::filesystem::exists("/sys/kernel/btf/nf_conntrack")) {
+    EXPECT_EQ(lookup_kfunc->module, "nf_conntrack");
+  }
   SCOPED_TRACE(lookup_kfunc->module.empty() ? "kfuncs in vmlinux" : "kfuncs in module " + lookup_kfunc->module);
   const auto fds_before = test::open_fd_count();
   {
