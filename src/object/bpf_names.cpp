@@ -1,6 +1,9 @@
 // Names of the uapi enums as bpftool prints them: the tables scripts/gen-uapi generates from the
 // pinned UAPI (src/uapi/bpf_tables.hpp).
 #include "corebpf/object_spec.hpp"
+
+#include <array>
+#include <string>
 #include "uapi/uapi.hpp"
 
 namespace corebpf {
@@ -20,7 +23,16 @@ std::string_view map_type_name(MapType type) noexcept {
   return uapi::name_at(uapi::kMapTypeNames, static_cast<std::uint32_t>(type));
 }
 
-std::string_view helper_name(std::uint32_t id) noexcept { return uapi::name_at(uapi::kHelperNames, id); }
+// The kernel's disassembler names helpers by their function ("bpf_map_lookup_elem"); the
+// generated table holds the enum's names (BPF_FUNC_map_lookup_elem -> "map_lookup_elem").
+std::string_view helper_name(std::uint32_t id) noexcept {
+  static const auto names = [] {
+    std::array<std::string, uapi::kHelperNames.size()> prefixed;
+    for (std::size_t i = 0; i < prefixed.size(); ++i) prefixed[i] = "bpf_" + std::string(uapi::kHelperNames[i]);
+    return prefixed;
+  }();
+  return id < names.size() ? std::string_view(names[id]) : std::string_view();
+}
 
 std::string_view map_origin_name(MapOrigin origin) noexcept {
   switch (origin) {
