@@ -184,7 +184,10 @@ class Checker {
       return false;
     };
     if (search(vmlinux())) return true;
-    for (const auto& module : kernel_.description.module_btfs)
+    // Modules as the loader sees them: read on demand where the description defers them.
+    const auto& d = kernel_.description;
+    const auto& modules = d.module_btfs.empty() && d.with_modules ? d.with_modules().module_btfs : d.module_btfs;
+    for (const auto& module : modules)
       if (search(module)) return true;
     return false;
   }
@@ -249,6 +252,8 @@ class Checker {
         copy.has_bpf_cookie = d.has_bpf_cookie;
         copy.vmlinux_btf = d.vmlinux_btf;
         copy.module_btfs = d.module_btfs;
+        copy.module_names = d.module_names;
+        copy.with_modules = d.with_modules;
         copy.kconfig = d.kconfig;
         copy.kallsyms = [](std::string_view) -> std::optional<std::uint64_t> { return 0xffffffff81000000ull; };
         spec_.resolve_externs(copy);
