@@ -105,7 +105,7 @@ std::optional<std::string> missing_program_support(const ProgramSpec& program);
 // 0 for a program type or iterator target the table has no row for).
 struct ProgramSupportGap {
   std::string reason;
-  std::string feature;               // "fentry/fexit programs", "bpf_map_elem iterators"
+  std::string feature;                // "fentry/fexit programs", "bpf_map_elem iterators"
   std::uint32_t minimum_version = 0;  // version_code() of the first release with it, 0 when unknown
 };
 std::optional<ProgramSupportGap> program_support_gap(const ProgramSpec& program);
