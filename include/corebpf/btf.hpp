@@ -58,6 +58,12 @@ inline constexpr std::uint8_t kIntBool = 4;
 enum class NameScope : std::uint8_t { types, symbols, all };
 NameScope name_scope(Kind kind) noexcept;
 
+// A name to look up (exact or essential: both share its essential name) and where.
+struct NameQuery {
+  std::string_view name;
+  NameScope scope = NameScope::all;
+};
+
 enum class Linkage : std::uint32_t { static_ = 0, global = 1, extern_ = 2 };
 
 namespace detail {
@@ -394,6 +400,12 @@ class Btf {
   std::vector<TypeId> find_all_essential(std::string_view essential_name, NameScope scope = NameScope::all) const;
   // Every type with exactly this name, in id order.
   std::vector<TypeId> find_all(std::string_view name, NameScope scope = NameScope::all) const;
+
+  // Announces names about to be looked up (in this BTF and its base): one scan finds them all,
+  // and the find*() calls for them that follow are answered from it, without a scan each or the
+  // whole name index. For a loader that knows its names up front (an object's CO-RE roots,
+  // ksyms, attach targets); the results are the same with or without it.
+  void prefetch_names(std::span<const NameQuery> queries) const;
 
   // Skips typedefs and modifiers (const/volatile/restrict/type_tag).
   Type resolve(TypeId id) const;

@@ -158,10 +158,24 @@ bool scan_essential(const BtfData& data, NameScope scope, std::string_view key, 
   return false;
 }
 
+// The ids prefetch_names() found for `key`, or nullptr when it was not announced.
+const std::vector<TypeId>* prefetched_ids(const BtfData& data, NameScope scope, std::string_view key) {
+  if (data.prefetched_count.load(std::memory_order_acquire) == 0) return nullptr;
+  const std::lock_guard lock(data.prefetched_mutex);
+  for (const auto& entry : data.prefetched)
+    if (entry.scope == scope && entry.key == key) return &entry.ids;
+  return nullptr;
+}
+
 // Calls `visit(id)` for every type of `data` (not its base) whose essential name is `key`, in id
 // order (the index's probe order keeps it); stops early when `visit` returns true.
 template <typename Visit>
 bool visit_essential(const BtfData& data, NameScope scope, std::string_view key, Visit&& visit) {
+  if (const auto* ids = prefetched_ids(data, scope, key)) {
+    for (const TypeId id : *ids)
+      if (visit(id)) return true;
+    return false;
+  }
   const std::size_t part = scope == NameScope::symbols ? 1 : 0;
   if (data.name_lookups[part].fetch_add(1, std::memory_order_relaxed) < kScansBeforeIndex)
     return scan_essential(data, scope, key, visit);
@@ -175,6 +189,73 @@ bool visit_essential(const BtfData& data, NameScope scope, std::string_view key,
     if (essential_name(detail::string_at(data, data.raw_type(id)->name_off)) != key) continue;
     if (visit(id)) return true;
   }
+}
+
+// One scan of `data` for every key of `queries` not yet answered there: the ids of each key
+// found in id order, kept in data.prefetched. Counts as one lookup of each part it scanned.
+void prefetch_into(const BtfData& data, std::span<const NameQuery> queries) {
+  struct Wanted {
+    NameScope scope;
+    std::string_view key;
+    std::vector<TypeId> ids;
+  };
+  std::vector<Wanted> wanted;
+  auto add = [&](NameScope scope, std::string_view key) {
+    const std::size_t part = scope == NameScope::symbols ? 1 : 0;
+    // Once the index is in use a lookup costs a probe: nothing to gain.
+    if (key.empty() || data.name_lookups[part].load(std::memory_order_relaxed) >= kScansBeforeIndex) return;
+    if (prefetched_ids(data, scope, key) != nullptr) return;
+    for (const Wanted& w : wanted)
+      if (w.scope == scope && w.key == key) return;
+    wanted.push_back({scope, key, {}});
+  };
+  for (const NameQuery& query : queries) {
+    const std::string_view key = essential_name(query.name);
+    if (query.scope != NameScope::symbols) add(NameScope::types, key);
+    if (query.scope != NameScope::types) add(NameScope::symbols, key);
+  }
+  if (wanted.empty()) return;
+
+  // A type is compared with the keys only when its name's first two bytes start one of them.
+  std::vector<std::uint64_t> first_two(65536 / 64, 0);
+  auto two_bytes = [](const char* s) {
+    const auto first = static_cast<unsigned char>(s[0]);
+    return first == 0 ? 0u : (unsigned{first} << 8) | static_cast<unsigned char>(s[1]);
+  };
+  auto mark = [&](unsigned bits) { first_two[bits / 64] |= std::uint64_t{1} << (bits % 64); };
+  for (const Wanted& w : wanted) {
+    const unsigned first = static_cast<unsigned char>(w.key[0]);
+    if (w.key.size() > 1) {
+      mark((first << 8) | static_cast<unsigned char>(w.key[1]));
+    } else {
+      mark(first << 8);          // the name itself
+      mark((first << 8) | '_');  // its flavors, "x___..."
+    }
+  }
+  const std::size_t count = data.type_offsets.size();
+  for (std::size_t i = 0; i < count; ++i) {
+    const auto* raw = reinterpret_cast<const detail::RawType*>(data.types + data.type_offsets[i]);
+    if (raw->name_off == 0) continue;
+    const char* name = detail::string_pointer(data, raw->name_off);
+    const unsigned bits = two_bytes(name);
+    if ((first_two[bits / 64] & (std::uint64_t{1} << (bits % 64))) == 0) continue;
+    const NameScope scope = name_scope(static_cast<Kind>((raw->info >> 24) & 0x1f));
+    const std::string_view essential = essential_name(name);
+    for (Wanted& w : wanted)
+      if (w.scope == scope && w.key == essential) w.ids.push_back(data.first_id + static_cast<TypeId>(i));
+  }
+
+  const std::lock_guard lock(data.prefetched_mutex);
+  bool scanned[2] = {false, false};
+  for (Wanted& w : wanted) {
+    bool present = false;  // another thread may have announced it meanwhile
+    for (const auto& entry : data.prefetched) present = present || (entry.scope == w.scope && entry.key == w.key);
+    if (!present) data.prefetched.push_back({w.scope, std::string(w.key), std::move(w.ids)});
+    scanned[w.scope == NameScope::symbols ? 1 : 0] = true;
+  }
+  for (std::size_t part = 0; part < 2; ++part)
+    if (scanned[part]) data.name_lookups[part].fetch_add(1, std::memory_order_relaxed);
+  data.prefetched_count.store(data.prefetched.size(), std::memory_order_release);
 }
 
 // Base chain first, so results come out in id order across split BTF.
@@ -340,6 +421,10 @@ std::optional<Type> Btf::find(std::string_view name, Kind kind) const {
     return false;
   });
   return found;
+}
+
+void Btf::prefetch_names(std::span<const NameQuery> queries) const {
+  for (const BtfData* data = data_.get(); data != nullptr; data = data->base.get()) prefetch_into(*data, queries);
 }
 
 std::vector<TypeId> Btf::find_all_essential(std::string_view key, NameScope scope) const {

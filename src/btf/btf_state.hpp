@@ -5,6 +5,7 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <mutex>
 #include <span>
@@ -103,6 +104,16 @@ struct BtfData {
   mutable std::once_flag name_index_once[2];
   mutable NameIndex name_index[2];
   mutable std::atomic<std::uint32_t> name_lookups[2] = {0, 0};
+  // Keys announced by Btf::prefetch_names() with every id found for each in one scan (a deque:
+  // an entry, once added, never moves, so a lookup may read it after the lock is released).
+  struct PrefetchedKey {
+    NameScope scope;  // types or symbols
+    std::string key;  // essential name
+    std::vector<TypeId> ids;
+  };
+  mutable std::mutex prefetched_mutex;
+  mutable std::deque<PrefetchedKey> prefetched;
+  mutable std::atomic<std::size_t> prefetched_count = 0;
   mutable std::once_flag decl_tag_once;
   mutable std::vector<std::pair<TypeId, TypeId>> decl_tag_index;  // (annotated id, tag id), sorted
 

@@ -1,10 +1,12 @@
 #include "cli/jited_disasm.hpp"
 
 #include <capstone/capstone.h>
+#include <dlfcn.h>
 #include <fmt/format.h>
 #include <sys/utsname.h>
 
 #include <memory>
+#include <string>
 
 #include "cli/object_select.hpp"
 #include "corebpf/error.hpp"
@@ -15,10 +17,61 @@ namespace {
 
 csh handle_of(std::size_t handle) { return static_cast<csh>(handle); }
 
+// Capstone is opened when native code is to be listed, not linked into the CLI: its 77,000
+// relocations and 1.8 MB of writable tables would otherwise be paid at the start of every command
+// (a third of a `prog loadall`'s resident memory) for the one command that disassembles.
+struct Capstone {
+  decltype(&::cs_open) open = nullptr;
+  decltype(&::cs_close) close = nullptr;
+  decltype(&::cs_option) option = nullptr;
+  decltype(&::cs_strerror) strerror = nullptr;
+  decltype(&::cs_malloc) malloc = nullptr;
+  decltype(&::cs_free) free = nullptr;
+  decltype(&::cs_disasm_iter) disasm_iter = nullptr;
+  decltype(&::cs_insn_group) insn_group = nullptr;
+  std::string error;  // why it could not be opened; empty when usable
+
+  static const Capstone& get() {
+    static const Capstone library = open_library();
+    return library;
+  }
+
+ private:
+  template <typename Function>
+  static bool bind(void* library, const char* name, Function& function, std::string& error) {
+    function = reinterpret_cast<Function>(::dlsym(library, name));
+    if (function == nullptr && error.empty()) error = fmt::format("{} has no {}", COREBPF_CAPSTONE_SONAME, name);
+    return function != nullptr;
+  }
+
+  static Capstone open_library() {
+    Capstone capstone;
+    // Kept open for the life of the process: the functions are used until it exits.
+    void* library = ::dlopen(COREBPF_CAPSTONE_SONAME, RTLD_NOW | RTLD_LOCAL);
+    if (library == nullptr) {
+      const char* why = ::dlerror();
+      capstone.error = why != nullptr ? why : COREBPF_CAPSTONE_SONAME " cannot be opened";
+      return capstone;
+    }
+    std::string& error = capstone.error;
+    bind(library, "cs_open", capstone.open, error);
+    bind(library, "cs_close", capstone.close, error);
+    bind(library, "cs_option", capstone.option, error);
+    bind(library, "cs_strerror", capstone.strerror, error);
+    bind(library, "cs_malloc", capstone.malloc, error);
+    bind(library, "cs_free", capstone.free, error);
+    bind(library, "cs_disasm_iter", capstone.disasm_iter, error);
+    bind(library, "cs_insn_group", capstone.insn_group, error);
+    return capstone;
+  }
+};
+
 // A call's or jump's immediate target, from Capstone's details of the instruction.
 std::optional<std::uint64_t> branch_target(csh handle, const cs_insn& insn, bool arm64) {
   if (insn.detail == nullptr) return std::nullopt;
-  if (!cs_insn_group(handle, &insn, CS_GRP_CALL) && !cs_insn_group(handle, &insn, CS_GRP_JUMP)) return std::nullopt;
+  const Capstone& capstone = Capstone::get();
+  if (!capstone.insn_group(handle, &insn, CS_GRP_CALL) && !capstone.insn_group(handle, &insn, CS_GRP_JUMP))
+    return std::nullopt;
   if (arm64) {
     const cs_arm64& detail = insn.detail->arm64;
     for (std::uint8_t i = 0; i < detail.op_count; ++i)
@@ -75,24 +128,30 @@ JitedDisassembler::JitedDisassembler(std::string_view what) {
     util::fail(std::errc::operation_not_supported, "{}: no disassembler for {} native code (x86_64 and aarch64 only)",
                what, machine);
   }
+  const Capstone& capstone = Capstone::get();
+  if (!capstone.error.empty())
+    util::fail(std::errc::operation_not_supported, "{}: native code needs the Capstone disassembler: {}", what,
+               capstone.error);
   csh handle = 0;
-  if (const cs_err err = cs_open(arch, mode, &handle); err != CS_ERR_OK)
+  if (const cs_err err = capstone.open(arch, mode, &handle); err != CS_ERR_OK)
     util::fail(std::errc::operation_not_supported, "{}: Capstone cannot disassemble {}: {}", what, machine,
-               cs_strerror(err));
+               capstone.strerror(err));
   handle_ = static_cast<std::size_t>(handle);
-  if (!arm64_) cs_option(handle, CS_OPT_SYNTAX, CS_OPT_SYNTAX_ATT);
-  cs_option(handle, CS_OPT_DETAIL, CS_OPT_ON);
+  if (!arm64_) capstone.option(handle, CS_OPT_SYNTAX, CS_OPT_SYNTAX_ATT);
+  capstone.option(handle, CS_OPT_DETAIL, CS_OPT_ON);
 }
 
 JitedDisassembler::~JitedDisassembler() {
   csh handle = handle_of(handle_);
-  cs_close(&handle);
+  Capstone::get().close(&handle);
 }
 
 std::vector<NativeInsn> JitedDisassembler::disassemble(const JitedFunction& function) const {
   const csh handle = handle_of(handle_);
+  const Capstone& capstone = Capstone::get();
   std::vector<NativeInsn> out;
-  const std::unique_ptr<cs_insn, void (*)(cs_insn*)> insn(cs_malloc(handle), [](cs_insn* p) { cs_free(p, 1); });
+  const std::unique_ptr<cs_insn, void (*)(cs_insn*)> insn(capstone.malloc(handle),
+                                                          [](cs_insn* p) { Capstone::get().free(p, 1); });
   if (!insn) throw Error(ENOMEM, "Capstone: out of memory");
   const auto* start = reinterpret_cast<const std::uint8_t*>(function.code.data());
   std::size_t offset = 0;
@@ -101,13 +160,13 @@ std::vector<NativeInsn> JitedDisassembler::disassemble(const JitedFunction& func
     std::size_t left = function.code.size() - offset;
     std::uint64_t address = function.address + offset;
     NativeInsn native;
-    if (cs_disasm_iter(handle, &code, &left, &address, insn.get())) {
+    if (capstone.disasm_iter(handle, &code, &left, &address, insn.get())) {
       native.address = insn->address;
       native.bytes = function.code.subspan(offset, insn->size);
       native.mnemonic = insn->mnemonic;
       native.operands = insn->op_str;
       native.target = branch_target(handle, *insn, arm64_);
-      native.is_call = cs_insn_group(handle, insn.get(), CS_GRP_CALL);
+      native.is_call = capstone.insn_group(handle, insn.get(), CS_GRP_CALL);
       offset += insn->size;
     } else {
       // Bytes Capstone does not know (arm64 moves 4 at a time): shown raw, the listing goes on.

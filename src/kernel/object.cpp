@@ -167,6 +167,45 @@ struct Object::State {
     new_pins.clear();
   }
 
+  // Every name this load will look up in the running kernel's BTF (CO-RE roots, typed ksyms and
+  // kfuncs, attach targets, struct_ops values), found in one scan of it rather than a scan or an
+  // index of the whole BTF per name. Nothing is read when the load needs no kernel BTF.
+  void prefetch_kernel_names() const {
+    std::vector<std::string> names;  // owned: some are built (btf_trace_..., bpf_struct_ops_...)
+    std::vector<btf::NameScope> scopes;
+    auto want = [&](std::string name, btf::NameScope scope) {
+      names.push_back(std::move(name));
+      scopes.push_back(scope);
+    };
+    const auto& local = spec.btf();
+    for (const ProgramSpec& program : spec.programs()) {
+      if (!program.autoload()) continue;
+      if (local && options.target_btf.empty()) {
+        for (const core::ReloRecord& relo : program.core_relos())
+          if (const auto type = local->try_type(relo.type_id); type && !type->name().empty())
+            want(std::string(core::core_essential_name(type->name())), btf::NameScope::types);
+      }
+      if (program.type() != ProgramType::struct_ops && program.type() != ProgramType::ext &&
+          program.attach_target_is_btf() && program.attach_btf_module().empty()) {
+        want(program.attach_btf_name(), program.expected_attach_type() == AttachType::trace_raw_tp
+                                            ? btf::NameScope::types
+                                            : btf::NameScope::symbols);
+      }
+    }
+    for (const ExternSpec& ext : spec.externs())
+      if (ext.kind == ExternKind::ksym_typed || ext.kind == ExternKind::kfunc) want(ext.name, btf::NameScope::symbols);
+    for (const MapSpec& map : spec.maps())
+      if (map.type() == MapType::struct_ops)
+        want("bpf_struct_ops_" + map.struct_ops_type_name(), btf::NameScope::types);
+    if (names.empty()) return;
+    const auto& vmlinux = kernel::running_vmlinux_btf();
+    if (!vmlinux) return;
+    std::vector<btf::NameQuery> queries;
+    queries.reserve(names.size());
+    for (std::size_t i = 0; i < names.size(); ++i) queries.push_back({names[i], scopes[i]});
+    vmlinux->prefetch_names(queries);
+  }
+
   void relocate() {
     const bool has_relocations = std::any_of(spec.programs().begin(), spec.programs().end(),
                                              [](const ProgramSpec& p) { return !p.core_relos().empty(); });
@@ -834,6 +873,7 @@ void Object::load() {
   state.log_contents();
   try {
     kernel::raise_memlock_if_needed();
+    state.prefetch_kernel_names();
     state.relocate();
     if (!state.spec.externs().empty()) {
       // The kernel config is read only for an object that asks for a CONFIG_* value, and only

@@ -589,6 +589,33 @@ TEST_F(ReaderQueries, ScansAndIndexAnswerAlike) {
   }
 }
 
+// Announced names are answered from one scan: the same ids as a scan or the index gives, for exact
+// and essential lookups, in both scopes, for names absent, and for one-character keys whose
+// flavors ("x___y") start differently from the key's two bytes.
+TEST_F(ReaderQueries, PrefetchedNamesAnswerAsLookupsDo) {
+  const Btf fresh = Btf::from_vector(std::vector<std::byte>(btf_->raw_bytes().begin(), btf_->raw_bytes().end()));
+  BtfWriter w;
+  const TypeId i = w.add_int("int", 4, kIntSigned);
+  const TypeId x = w.add_typedef("x", i);
+  const TypeId x_flavor = w.add_typedef("x___v2", i);
+  const Btf small = Btf::from_vector(w.serialize(corebpf::btf::native_endian()));
+  const corebpf::btf::NameQuery queries[] = {{"task_struct", corebpf::btf::NameScope::all},
+                                             {"f", corebpf::btf::NameScope::symbols},
+                                             {"nothing", corebpf::btf::NameScope::types},
+                                             {"x", corebpf::btf::NameScope::types}};
+  fresh.prefetch_names(queries);
+  small.prefetch_names(queries);
+  EXPECT_EQ(fresh.find_all("task_struct"), (std::vector<TypeId>{task_, task_typedef_, task_fwd_}));
+  EXPECT_EQ(fresh.find_all_essential("task_struct"),
+            (std::vector<TypeId>{task_, task_v2_, task_old_, task_typedef_, task_fwd_}));
+  EXPECT_EQ(fresh.find("task_struct___v2", Kind::Struct)->id(), task_v2_);
+  EXPECT_EQ(fresh.find("f", Kind::Func)->id(), func_);
+  EXPECT_TRUE(fresh.find_all("nothing").empty());
+  EXPECT_EQ(fresh.find("cv_int", Kind::Typedef)->id(), typedef_);  // not announced: scanned as before
+  EXPECT_EQ(small.find_all_essential("x"), (std::vector<TypeId>{x, x_flavor}));
+  EXPECT_EQ(small.find("x___v2", Kind::Typedef)->id(), x_flavor);
+}
+
 // The index scans names eight bytes at a time: a "___" (or "____", or "__" then a NUL) at every
 // position relative to a word boundary, and names ending right at the string section's end,
 // must index under the same essential name that essential_name() gives.
