@@ -17,6 +17,10 @@
 // fewer target members than local ones fail type_matches too), but a pointer to void would: so a
 // type relocation's unmatched candidate that is kept for another reason keeps its pointers' targets
 // down to where that relocation's comparison stops.
+//
+// A kernel with modules is one id space (IdSpace): vmlinux's ids, then each module's own. The
+// output holds both in one standalone BTF, which is what an object given external BTF relocates
+// against (it replaces the modules too), so the answers are checked against the target's.
 #include "corebpf/min_core_btf.hpp"
 
 #include <algorithm>
