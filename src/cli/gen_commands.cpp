@@ -65,7 +65,7 @@ std::vector<MinCoreSummary> min_core_btf_batch(const std::string& input_dir, con
       try {
         const auto relative =
             std::filesystem::relative(std::filesystem::path(entries[i].path).parent_path(), input_dir);
-        const auto dir = std::filesystem::path(output_dir) / relative;
+        const auto dir = (std::filesystem::path(output_dir) / relative).lexically_normal();
         std::filesystem::create_directories(dir);
         const btf::Btf vmlinux = btf::Btf::load(entries[i].path);
         std::vector<btf::Btf> modules;

@@ -89,9 +89,10 @@ class IdSpace {
   }
   // The BTF index and its own id of a global id.
   std::pair<std::uint32_t, TypeId> local(TypeId global) const {
-    std::uint32_t index = 0;
-    while (index + 1 < starts_.size() && global >= starts_[index + 1]) ++index;
-    if (index == 0) return {0, global};
+    if (global < btfs_[0]->type_count()) return {0, global};
+    // A distribution kernel has thousands of modules.
+    const auto index =
+        static_cast<std::uint32_t>(std::upper_bound(starts_.begin() + 1, starts_.end(), global) - starts_.begin() - 1);
     return {index, global - starts_[index] + btfs_[index]->first_id()};
   }
   Type type(TypeId global) const {
