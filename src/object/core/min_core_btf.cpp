@@ -191,7 +191,8 @@ class Minimizer {
   }
 
   void expand(TypeId global, Need need) {
-    const auto [btf_index, id] = space_.local(global);
+    const auto [index, id] = space_.local(global);
+    const std::uint32_t btf_index = index;  // clang 14 cannot capture a structured binding
     const Type t = space_.btf(btf_index).type(id);
     const auto ref = [&](TypeId referred) { return space_.global(btf_index, referred); };
     switch (t.kind()) {
