@@ -338,6 +338,18 @@ TEST(MinCoreBtf, CliModuleBtf) {
   };
   EXPECT_FALSE(values(full).empty()) << full;
   EXPECT_EQ(values(full), values(minimal));
+  // The kernel named by its vmlinux with `module FILE`: the same target.
+  std::string named;
+  ASSERT_EQ(run_command(fmt::format("{} -j core explain '{}' btf '{}' module '{}'", cli_path().string(), object,
+                                    (dir / "vmlinux.btf").string(), module),
+                        &named),
+            0)
+      << named;
+  EXPECT_EQ(values(full), values(named));
+  EXPECT_EQ(
+      run_command(fmt::format("{} core explain '{}' module '{}' 2>&1", cli_path().string(), object, module), &named),
+      2);
+  EXPECT_NE(named.find("'module' needs 'btf FILE'"), std::string::npos) << named;
   // -B names the base; the same output.
   const std::string with_base = temp_path("module_b.btf");
   ASSERT_EQ(run_command(fmt::format("{} -B '{}' gen min_core_btf '{}' {} '{}' 2>&1", cli_path().string(),
