@@ -69,7 +69,15 @@ std::vector<MinCoreSummary> min_core_btf_batch(const std::string& input_dir, con
         std::filesystem::create_directories(dir);
         const btf::Btf vmlinux = btf::Btf::load(entries[i].path);
         std::vector<btf::Btf> modules;
-        for (const auto& module : entries[i].modules) modules.push_back(btf::Btf::load(module, {.base = &vmlinux}));
+        for (const auto& module : entries[i].modules) {
+          // A module built without BTF (or not on this vmlinux) has nothing for relocations, as
+          // for the loader: noted and left out.
+          try {
+            modules.push_back(btf::Btf::load(module, {.base = &vmlinux}));
+          } catch (const Error& e) {
+            util::log(LogLevel::warning, "{}: module left out: {}", entries[i].release, e.message());
+          }
+        }
         const core::Target target(vmlinux, std::move(modules));
         summaries[i] = write_min_core_btf(target, (dir / (entries[i].release + ".btf")).string(), objects);
       } catch (const std::exception& e) {
