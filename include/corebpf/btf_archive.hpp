@@ -20,11 +20,16 @@ struct ArchiveEntry {
   std::string release;  // "6.1.0-57-cloud-amd64"
   std::string path;     // the BTF file (raw BTF, possibly compressed)
   std::string config;   // the kernel's config file beside it, empty when none
+  // Its modules' split BTF: `<release>/<module>.btf` beside `<release>.btf` (`btf extract ...
+  // modules`), or the .ko files (possibly compressed) in the directories beside a `vmlinux.btf`,
+  // one per module name (an uncompressed .ko preferred). Sorted by module name.
+  std::vector<std::string> modules;
 };
 
 // Every kernel under `directory` (searched recursively), sorted by release then path. A kernel
 // is a file named `<release>.btf` (or .btf.xz/.btf.gz/.btf.zst), or `vmlinux.btf` whose release
-// is the first line of `version` beside it (else the directory's name). Its config is
+// is the first line of `version` beside it (else the directory's name); a BTF file in a directory
+// named like a kernel file beside it is one of that kernel's modules (ArchiveEntry::modules). Its config is
 // `config-<release>`, `<release>.config` or `config` in the same directory. Throws
 // corebpf::Error when `directory` cannot be read.
 std::vector<ArchiveEntry> scan_btf_archive(const std::string& directory);

@@ -89,7 +89,7 @@ std::vector<ArchiveEntry> scan_btf_archive(const std::string& directory) {
   std::error_code ec;
   if (!fs::is_directory(directory, ec))
     util::fail(std::errc::not_a_directory, "{}: not a directory of kernel BTF files", directory);
-  std::vector<ArchiveEntry> entries;
+  std::vector<fs::path> files;
   fs::recursive_directory_iterator it(directory, fs::directory_options::follow_directory_symlink, ec);
   if (ec) util::fail(static_cast<std::errc>(ec.value()), "{}: cannot read the directory: {}", directory, ec.message());
   for (; it != fs::recursive_directory_iterator(); it.increment(ec)) {
@@ -101,12 +101,52 @@ std::vector<ArchiveEntry> scan_btf_archive(const std::string& directory) {
     }
     std::error_code type_ec;
     if (!it->is_regular_file(type_ec)) continue;
-    const std::string name = it->path().filename().string();
-    if (strip_btf_extension(name).empty()) continue;
+    if (strip_btf_extension(it->path().filename().string()).empty()) continue;
+    files.push_back(it->path());
+  }
+  // `<dir>/<release>/<module>.btf` beside `<dir>/<release>.btf` is a module of that kernel.
+  std::map<fs::path, std::vector<std::string>> modules_of;  // by kernel directory/release
+  std::vector<fs::path> kernels;
+  for (const auto& path : files) {
+    const fs::path kernel_dir = path.parent_path();
+    bool module = false;
+    for (auto ext : kExtensions) {
+      if (fs::is_regular_file(kernel_dir.string() + std::string(ext), ec)) {
+        modules_of[kernel_dir].push_back(path.string());
+        module = true;
+        break;
+      }
+    }
+    if (!module) kernels.push_back(path);
+  }
+  std::vector<ArchiveEntry> entries;
+  for (const auto& path : kernels) {
     ArchiveEntry entry;
-    entry.path = it->path().string();
+    entry.path = path.string();
     entry.release = release_of_btf_file(entry.path);
-    entry.config = find_config(it->path().parent_path(), entry.release);
+    entry.config = find_config(path.parent_path(), entry.release);
+    const std::string stem = strip_btf_extension(path.filename().string());
+    if (stem == "vmlinux") {
+      // scripts/fetch-kernels' layout: modules (.ko, possibly compressed) one directory down.
+      std::map<std::string, std::string> by_name;
+      for (const auto& sub : fs::directory_iterator(path.parent_path(), ec)) {
+        std::error_code sub_ec;
+        if (!sub.is_directory(sub_ec)) continue;
+        for (const auto& file : fs::directory_iterator(sub.path(), sub_ec)) {
+          const std::string name = file.path().filename().string();
+          const auto ko = name.find(".ko");
+          if (ko == std::string::npos || !file.is_regular_file(sub_ec)) continue;
+          const std::string_view rest = std::string_view(name).substr(ko);
+          if (rest != ".ko" && rest != ".ko.xz" && rest != ".ko.zst" && rest != ".ko.gz") continue;
+          const auto [at, inserted] = by_name.emplace(name.substr(0, ko), file.path().string());
+          if (!inserted && rest == ".ko") at->second = file.path().string();  // uncompressed preferred
+        }
+      }
+      for (auto& [name, module] : by_name) entry.modules.push_back(std::move(module));
+    } else if (const auto found = modules_of.find(path.parent_path() / stem); found != modules_of.end()) {
+      entry.modules = found->second;
+      std::sort(entry.modules.begin(), entry.modules.end());
+    }
     entries.push_back(std::move(entry));
   }
   std::sort(entries.begin(), entries.end(), [](const ArchiveEntry& a, const ArchiveEntry& b) {

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "cli/commands.hpp"
+#include "cli/target_input.hpp"
 #include "corebpf/btf_archive.hpp"
 #include "corebpf/core.hpp"
 #include "corebpf/core_check.hpp"
@@ -104,18 +105,27 @@ void write_text(Context& context, std::string_view object_path, std::string_view
 }
 
 void run_explain(Context& context, Arguments& args) {
-  static constexpr std::string_view keywords[] = {"btf"};
+  static constexpr std::string_view keywords[] = {"btf", "module"};
   const std::string object_path(args.take("object file path"));
   std::string btf_path;
-  if (!args.empty()) {
-    args.take_keyword(keywords, "explain keyword");
-    btf_path = std::string(args.take("target BTF file path"));
+  std::vector<std::string> modules;
+  while (!args.empty()) {
+    if (args.take_keyword(keywords, "explain keyword") == "btf") {
+      if (!btf_path.empty()) throw UsageError("'btf' given twice");
+      btf_path = std::string(args.take("target BTF file path"));
+    } else {
+      modules.emplace_back(args.take("module BTF file path"));
+    }
   }
-  args.expect_end();
+  if (!modules.empty() && btf_path.empty())
+    throw UsageError("'module' needs 'btf FILE': the running kernel's modules are read from /sys/kernel/btf");
 
   ObjectSpec object = ObjectSpec::open(object_path);
   const bool running = btf_path.empty() || btf_path == kRunningKernelBtf;
-  const core::Target target = running ? core::Target::running_kernel() : core::Target::from_file(btf_path);
+  // A file is the whole kernel, as libbpf's btf_custom_path: no modules unless named (or the file
+  // is a module's split BTF, whose base is then the vmlinux).
+  const core::Target target =
+      running ? core::Target::running_kernel() : load_target(btf_path, context.options.base_btf, modules);
   const auto results = core::relocate(object, target);
   if (context.options.json) {
     write_json(context, results);
@@ -355,7 +365,7 @@ void run_check(Context& context, Arguments& args) {
 }
 
 constexpr Verb kCoreVerbs[] = {
-    {"explain", run_explain, "explain OBJ [btf FILE]"},
+    {"explain", run_explain, "explain OBJ [btf FILE [module MODULE]...]"},
     {"check", run_check, "check OBJ... [kernels KERNELS...]"},
 };
 
@@ -364,7 +374,9 @@ constexpr Object kCoreObject = {
     kCoreVerbs,
     "       OBJ  := a BPF object file (clang -g -target bpf)\n"
     "       FILE := the target kernel's BTF: raw, vmlinux, or an ELF with .BTF (default: the running\n"
-    "               kernel's /sys/kernel/btf/vmlinux, with its modules' BTF)\n"
+    "               kernel's /sys/kernel/btf/vmlinux, with its modules' BTF); a module's split BTF on its\n"
+    "               base (-B FILE, else the vmlinux beside it) is that kernel with that module\n"
+    "       MODULE := a module's split BTF on FILE, searched when FILE has no candidate (as the loader)\n"
     "       KERNELS := BTF files or directories of them (BTFHub's <distro>/<version>/<arch>/<release>.btf,\n"
     "               `btf extract` output, <dir>/vmlinux.btf with <dir>/version); default: COREBPF_KERNELS\n"
     "               (colon-separated). The running kernel is always checked too.\n",

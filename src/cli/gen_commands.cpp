@@ -15,8 +15,10 @@
 #include "cli/commands.hpp"
 #include "cli/gen_disasm.hpp"
 #include "cli/output.hpp"
+#include "cli/target_input.hpp"
 #include "corebpf/btf.hpp"
 #include "corebpf/btf_archive.hpp"
+#include "corebpf/core.hpp"
 #include "corebpf/error.hpp"
 #include "corebpf/min_core_btf.hpp"
 #include "corebpf/object_spec.hpp"
@@ -36,19 +38,21 @@ struct MinCoreSummary {
   std::size_t relocations = 0;
 };
 
-MinCoreSummary write_min_core_btf(const std::string& input_path, const std::string& output_path,
+MinCoreSummary write_min_core_btf(const core::Target& target, const std::string& output_path,
                                   std::span<const ObjectSpec> objects) {
-  const btf::Btf input = btf::Btf::load(input_path);
-  const core::MinCoreBtf result = core::min_core_btf(input, objects);
+  const core::MinCoreBtf result = core::min_core_btf(target, objects);
   write_file(output_path, result.bytes);
   MinCoreSummary summary{output_path, result.input_ids.size() - 1, result.bytes.size(), result.relocation_count};
-  util::log(LogLevel::info, "{}: {} of {} types, {} bytes, for {} relocations", output_path, summary.types,
-            input.type_count() - 1, summary.bytes, summary.relocations);
+  std::size_t input_types = target.vmlinux().type_count() - 1;
+  for (const auto& module : target.modules()) input_types += module.type_count() - module.first_id();
+  util::log(LogLevel::info, "{}: {} of {} types ({} modules), {} bytes, for {} relocations", output_path, summary.types,
+            input_types, target.modules().size(), summary.bytes, summary.relocations);
   return summary;
 }
 
 // DIR_IN DIR_OUT: every kernel of the archive DIR_IN (btf/btf_archive.hpp layouts) gets its
-// minimal BTF at the same place under DIR_OUT (<release>.btf), kernels in parallel.
+// minimal BTF at the same place under DIR_OUT (<release>.btf), kernels in parallel; a kernel's
+// modules in the archive are part of its input, the output stays one standalone file.
 std::vector<MinCoreSummary> min_core_btf_batch(const std::string& input_dir, const std::string& output_dir,
                                                std::span<const ObjectSpec> objects) {
   const auto entries = btf::scan_btf_archive(input_dir);
@@ -61,9 +65,21 @@ std::vector<MinCoreSummary> min_core_btf_batch(const std::string& input_dir, con
       try {
         const auto relative =
             std::filesystem::relative(std::filesystem::path(entries[i].path).parent_path(), input_dir);
-        const auto dir = std::filesystem::path(output_dir) / relative;
+        const auto dir = (std::filesystem::path(output_dir) / relative).lexically_normal();
         std::filesystem::create_directories(dir);
-        summaries[i] = write_min_core_btf(entries[i].path, (dir / (entries[i].release + ".btf")).string(), objects);
+        const btf::Btf vmlinux = btf::Btf::load(entries[i].path);
+        std::vector<btf::Btf> modules;
+        for (const auto& module : entries[i].modules) {
+          // A module built without BTF (or not on this vmlinux) has nothing for relocations, as
+          // for the loader: noted and left out.
+          try {
+            modules.push_back(btf::Btf::load(module, {.base = &vmlinux}));
+          } catch (const Error& e) {
+            util::log(LogLevel::warning, "{}: module left out: {}", entries[i].release, e.message());
+          }
+        }
+        const core::Target target(vmlinux, std::move(modules));
+        summaries[i] = write_min_core_btf(target, (dir / (entries[i].release + ".btf")).string(), objects);
       } catch (const std::exception& e) {
         errors[i] = e.what();
       }
@@ -84,14 +100,24 @@ void run_min_core_btf(Context& context, Arguments& args) {
   const std::string input_path(args.take("input BTF file or archive directory"));
   const std::string output_path(args.take("output BTF file or directory"));
   std::vector<ObjectSpec> objects;
+  std::vector<std::string> modules;
   do {
-    objects.push_back(ObjectSpec::open(std::string(args.take("object file path"))));
+    if (args.peek() == "module") {
+      args.take("module");
+      modules.emplace_back(args.take("module BTF file path"));
+    } else {
+      objects.push_back(ObjectSpec::open(std::string(args.take("object file path"))));
+    }
   } while (!args.empty());
+  if (objects.empty()) throw UsageError("missing object file path");
 
   const bool batch = std::filesystem::is_directory(input_path);
+  if (batch && (!modules.empty() || !context.options.base_btf.empty()))
+    throw UsageError("'module' and -B apply to one kernel: an archive directory brings its kernels' modules");
   const std::vector<MinCoreSummary> summaries =
       batch ? min_core_btf_batch(input_path, output_path, objects)
-            : std::vector<MinCoreSummary>{write_min_core_btf(input_path, output_path, objects)};
+            : std::vector<MinCoreSummary>{
+                  write_min_core_btf(load_target(input_path, context.options.base_btf, modules), output_path, objects)};
   if (context.options.json) {
     fmt::memory_buffer buffer;
     util::JsonWriter json(buffer, context.options.pretty);
@@ -139,7 +165,7 @@ void run_skeleton(Context& context, Arguments& args) {
 }
 
 constexpr Verb kGenVerbs[] = {
-    {"min_core_btf", run_min_core_btf, "min_core_btf INPUT OUTPUT OBJECT [OBJECT...]"},
+    {"min_core_btf", run_min_core_btf, "min_core_btf INPUT OUTPUT OBJECT [OBJECT...] [module MODULE]..."},
     {"skeleton", run_skeleton, "skeleton OBJECT [name NAME] [type TYPE]... [btf_archive ARCHIVE]..."},
     {"disasm", run_gen_disasm, "disasm OBJECT [prog NAME] [opcodes] [linum]"},
 };
@@ -147,10 +173,14 @@ constexpr Verb kGenVerbs[] = {
 constexpr Object kGenObject = {
     "gen",
     kGenVerbs,
-    "       INPUT  := a kernel's BTF: raw, vmlinux, or an ELF with .BTF\n"
+    "       INPUT  := a kernel's BTF: raw, vmlinux, or an ELF with .BTF; or a module's split BTF (.ko,\n"
+    "                 /sys/kernel/btf/<module>, <release>/<module>.btf) on its base: -B FILE, else the\n"
+    "                 vmlinux beside it (<release>.btf, vmlinux.btf); the output is standalone\n"
+    "       MODULE := another module's split BTF on INPUT's vmlinux, its types kept as well\n"
     "       INPUT OUTPUT may be DIR_IN DIR_OUT: DIR_IN a BTF archive (BTFHub's\n"
     "                 <distro>/<version>/<arch>/<release>.btf, btf extract's output, <dir>/vmlinux.btf\n"
-    "                 with <dir>/version); one minimal BTF per kernel at the same place in DIR_OUT\n"
+    "                 with <dir>/version); one minimal BTF per kernel at the same place in DIR_OUT,\n"
+    "                 from the kernel and its modules in DIR_IN (<release>/*.btf, <dir>/*/*.ko)\n"
     "       OUTPUT := where the minimal raw BTF is written (the input's byte order)\n"
     "       OBJECT := a BPF object file (clang -g -target bpf) whose CO-RE relocations the output serves,\n"
     "                 or (skeleton) that the C++ header embeds\n"

@@ -113,13 +113,30 @@ TEST(BtfArchive, ScansReleasesAndConfigs) {
   std::ofstream(root / "debian/12/x86_64/config-6.1.0-57-cloud-amd64") << "CONFIG_BPF=y\n";
   std::ofstream(root / "k/vmlinux.btf") << "x";
   std::ofstream(root / "k/version") << "6.12.118+deb12-cloud-amd64\n";
+  // Modules: `btf extract ... modules` puts them in <release>/ beside <release>.btf; fetch-kernels
+  // puts .ko files one directory below vmlinux.btf (the uncompressed one wins for a name).
+  fs::create_directories(root / "debian/12/x86_64/6.1.0-57-cloud-amd64");
+  std::ofstream(root / "debian/12/x86_64/6.1.0-57-cloud-amd64/veth.btf") << "x";
+  std::ofstream(root / "debian/12/x86_64/6.1.0-57-cloud-amd64/nf_conntrack.btf.xz") << "x";
+  fs::create_directories(root / "k/modules");
+  fs::create_directories(root / "k/compressed");
+  std::ofstream(root / "k/modules/veth.ko") << "x";
+  std::ofstream(root / "k/compressed/veth.ko.xz") << "x";
+  std::ofstream(root / "k/compressed/tunnel4.ko.xz") << "x";
+  std::ofstream(root / "k/modules/notes.txt") << "x";
   const auto entries = scan_btf_archive(root.string());
   fs::remove_all(root);
   ASSERT_EQ(entries.size(), 2u);
   EXPECT_EQ(entries[0].release, "6.1.0-57-cloud-amd64");
   EXPECT_NE(entries[0].config.find("config-6.1.0-57-cloud-amd64"), std::string::npos);
+  ASSERT_EQ(entries[0].modules.size(), 2u);
+  EXPECT_TRUE(entries[0].modules[0].ends_with("6.1.0-57-cloud-amd64/nf_conntrack.btf.xz")) << entries[0].modules[0];
+  EXPECT_TRUE(entries[0].modules[1].ends_with("6.1.0-57-cloud-amd64/veth.btf")) << entries[0].modules[1];
   EXPECT_EQ(entries[1].release, "6.12.118+deb12-cloud-amd64");
   EXPECT_TRUE(entries[1].config.empty());
+  ASSERT_EQ(entries[1].modules.size(), 2u);
+  EXPECT_TRUE(entries[1].modules[0].ends_with("k/compressed/tunnel4.ko.xz")) << entries[1].modules[0];
+  EXPECT_TRUE(entries[1].modules[1].ends_with("k/modules/veth.ko")) << entries[1].modules[1];
 }
 
 bool has(const std::vector<TypeChange>& changes, std::string_view type, ChangeKind kind, std::string_view item) {

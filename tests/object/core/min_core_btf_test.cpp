@@ -7,18 +7,21 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <string>
 #include <vector>
 
+#include "corebpf/btf_archive.hpp"
 #include "corebpf/btf_dump.hpp"
 #include "corebpf/core.hpp"
 #include "corebpf/error.hpp"
 #include "corebpf/object_spec.hpp"
 #include "object/core/core_test_support.hpp"
 #include "support/test_support.hpp"
+#include "util/file_bytes.hpp"
 
 namespace corebpf::test {
 namespace {
@@ -66,10 +69,9 @@ using SameType = std::function<bool(TypeId expected, TypeId actual)>;
 
 // Every relocation of `objects` against `actual` as against `expected`: status, value, field size
 // and load resizing. Returns how many relocations were compared.
-std::size_t expect_same_relocations(const std::vector<ObjectSpec>& objects, const Btf& expected, const Btf& actual,
-                                    const SameType& same_type, const std::string& what) {
-  const core::Target expected_target(expected);
-  const core::Target actual_target(actual);
+std::size_t expect_same_relocations(const std::vector<ObjectSpec>& objects, const core::Target& expected_target,
+                                    const core::Target& actual_target, const SameType& same_type,
+                                    const std::string& what) {
   std::size_t compared = 0;
   for (const ObjectSpec& object : objects) {
     const auto want = relocate_copy(object, expected_target);
@@ -101,6 +103,11 @@ std::size_t expect_same_relocations(const std::vector<ObjectSpec>& objects, cons
     }
   }
   return compared;
+}
+
+std::size_t expect_same_relocations(const std::vector<ObjectSpec>& objects, const Btf& expected, const Btf& actual,
+                                    const SameType& same_type, const std::string& what) {
+  return expect_same_relocations(objects, core::Target(expected), core::Target(actual), same_type, what);
 }
 
 struct Input {
@@ -239,21 +246,138 @@ TEST(MinCoreBtf, OneObjectKeepsOnlyItsTypes) {
   EXPECT_LT(map_type->vlen(), in.find("bpf_map_type", btf::Kind::Enum)->vlen());
 }
 
-TEST(MinCoreBtf, RefusesSplitBtfAndObjectsWithoutBtf) {
-  const auto dir = kernel_dir("6.12");
-  if (dir.empty()) COREBPF_SKIP_OR_FAIL("6.12 BTF missing: run scripts/fetch-kernels");
-  const Btf base = Btf::load((dir / "vmlinux.btf").string());
-  fs::path module;
-  for (const auto& entry : fs::directory_iterator(dir / "modules"))
-    if (entry.path().extension() == ".ko") module = entry.path();
-  ASSERT_FALSE(module.empty());
-  const Btf split = Btf::load(module.string(), {.base = &base});
-  try {
-    core::min_core_btf(split, open_objects({core_object_path("core_kinds")}));
-    ADD_FAILURE() << "split BTF accepted";
-  } catch (const Error& e) {
-    EXPECT_NE(e.message().find("split BTF"), std::string::npos) << e.message();
+fs::path nf_conntrack_module(const fs::path& kernel) { return kernel / "guest-modules" / "nf_conntrack.ko"; }
+
+// A module's split BTF on its base: the output is one standalone BTF (ids from 1, no base) with
+// the module's types and vmlinux's that the relocations touch, and relocating against it alone
+// answers as against vmlinux with the module (found only when vmlinux has no candidate, as the
+// loader does). nf_conntrack's struct nf_conn is vmlinux's; nf_conn_acct, nf_conntrack_helper,
+// bpf_ct_opts and enum ip_conntrack_events are the module's.
+TEST(MinCoreBtf, ModuleBtfOnItsBase) {
+  const auto objects = open_objects({core_object_path("core_min_module")});
+  for (const char* series : {"6.1", "6.12"}) {
+    SCOPED_TRACE(series);
+    const auto dir = kernel_dir(series);
+    if (dir.empty() || !fs::exists(nf_conntrack_module(dir)))
+      COREBPF_SKIP_OR_FAIL(fmt::format("{} BTF or its nf_conntrack.ko missing: run scripts/fetch-kernels", series));
+    const Btf base = Btf::load((dir / "vmlinux.btf").string());
+    const Btf module = Btf::load(nf_conntrack_module(dir).string(), {.base = &base});
+    const core::Target full(base, std::vector<Btf>{module});
+    const core::MinCoreBtf min = core::min_core_btf(full, objects);
+    // The split BTF alone names the same kernel and module.
+    EXPECT_EQ(core::min_core_btf(module, objects).bytes, min.bytes);
+    const Btf out = Btf::from_bytes(min.bytes, {}, "minimal BTF");
+    EXPECT_EQ(out.first_id(), 1u);
+    ASSERT_EQ(min.input_ids.size(), out.type_count());
+    ASSERT_EQ(min.input_btfs.size(), out.type_count());
+    std::size_t from_module = 0;
+    for (TypeId id = 1; id < out.type_count(); ++id) {
+      const Btf& from = min.input_btfs[id] == 0 ? base : module;
+      EXPECT_EQ(out.type(id).name(), from.type(min.input_ids[id]).name()) << id;
+      EXPECT_EQ(out.type(id).kind(), from.type(min.input_ids[id]).kind()) << id;
+      if (min.input_btfs[id] == 1) {
+        EXPECT_GE(min.input_ids[id], module.first_id());
+        ++from_module;
+      }
+    }
+    EXPECT_GE(from_module, 5u);  // nf_conn_acct, nf_conn_counter, nf_conn_tstamp, the helper, the enum...
+    EXPECT_TRUE(out.find("nf_conn", btf::Kind::Struct));
+    EXPECT_TRUE(out.find("nf_conn_acct", btf::Kind::Struct));
+    EXPECT_TRUE(out.find("ip_conntrack_events", btf::Kind::Enum));
+    EXPECT_LT(out.type_count(), 100u);
+    const auto same_type = [&](TypeId want, TypeId got) {
+      return got < min.input_ids.size() && min.input_ids[got] == want;
+    };
+    EXPECT_EQ(expect_same_relocations(objects, full, core::Target(out), same_type, series), 15u);
+    // Against vmlinux alone, the module's types are missing: the module is what makes these work.
+    for (const auto& program : relocate_copy(objects[0], full)) {
+      for (const auto& r : program.relocations) {
+        if (r.spec.starts_with("nf_conn_acct") || r.spec.starts_with("nf_conntrack_helper.me")) {
+          EXPECT_EQ(r.status, Status::ok) << core::describe(program.name, r);
+        }
+      }
+    }
+    std::size_t poisoned_without = 0;
+    for (const auto& program : relocate_copy(objects[0], core::Target(base)))
+      for (const auto& r : program.relocations) poisoned_without += r.status == Status::poisoned;
+    EXPECT_GE(poisoned_without, 5u);
   }
+}
+
+// The CLI finds a module's base beside it (scripts/fetch-kernels' layout), or takes it with -B;
+// `core explain ... btf MODULE` relocates against the kernel with that module, and the minimal
+// BTF gives the same answers. bpftool (7.1, and 7.7 from ../shared/peers) cannot: it parses its
+// input without a base, so a module's split BTF fails to parse, with -B too.
+TEST(MinCoreBtf, CliModuleBtf) {
+  const auto dir = kernel_dir("6.12");
+  if (dir.empty() || !fs::exists(nf_conntrack_module(dir)))
+    COREBPF_SKIP_OR_FAIL("6.12 BTF or its nf_conntrack.ko missing: run scripts/fetch-kernels");
+  const std::string module = nf_conntrack_module(dir).string();
+  const std::string object = core_object_path("core_min_module").string();
+  const std::string out_path = temp_path("module.btf");
+  std::string output;
+  ASSERT_EQ(
+      run_command(fmt::format("{} gen min_core_btf '{}' {} '{}' 2>&1", cli_path().string(), module, out_path, object),
+                  &output),
+      0)
+      << output;
+  std::string full;
+  std::string minimal;
+  ASSERT_EQ(run_command(fmt::format("{} -j core explain '{}' btf '{}'", cli_path().string(), object, module), &full), 0)
+      << full;
+  ASSERT_EQ(run_command(fmt::format("{} -j core explain '{}' btf {}", cli_path().string(), object, out_path), &minimal),
+            0)
+      << minimal;
+  // The same relocations, statuses and values (type ids and messages name different BTFs).
+  const auto values = [](const std::string& json) {
+    std::vector<std::string> found;
+    for (const std::string_view key : {"\"status\":", "\"target_value\":"})
+      for (auto at = json.find(key); at != std::string::npos; at = json.find(key, at + 1))
+        found.push_back(json.substr(at, json.find_first_of(",}", at) - at));
+    return found;
+  };
+  EXPECT_FALSE(values(full).empty()) << full;
+  EXPECT_EQ(values(full), values(minimal));
+  // The kernel named by its vmlinux with `module FILE`: the same target.
+  std::string named;
+  ASSERT_EQ(run_command(fmt::format("{} -j core explain '{}' btf '{}' module '{}'", cli_path().string(), object,
+                                    (dir / "vmlinux.btf").string(), module),
+                        &named),
+            0)
+      << named;
+  EXPECT_EQ(values(full), values(named));
+  EXPECT_EQ(
+      run_command(fmt::format("{} core explain '{}' module '{}' 2>&1", cli_path().string(), object, module), &named),
+      2);
+  EXPECT_NE(named.find("'module' needs 'btf FILE'"), std::string::npos) << named;
+  // -B names the base; the same output.
+  const std::string with_base = temp_path("module_b.btf");
+  ASSERT_EQ(run_command(fmt::format("{} -B '{}' gen min_core_btf '{}' {} '{}' 2>&1", cli_path().string(),
+                                    (dir / "vmlinux.btf").string(), module, with_base, object),
+                        &output),
+            0)
+      << output;
+  EXPECT_EQ(util::FileBytes::open(out_path).bytes().size(), util::FileBytes::open(with_base).bytes().size());
+  // Split BTF with no base beside it: one error with the hint.
+  const std::string lone = temp_path("lone_module.btf");
+  fs::copy_file(module, lone, fs::copy_options::overwrite_existing);
+  EXPECT_EQ(
+      run_command(fmt::format("{} gen min_core_btf {} {} '{}' 2>&1", cli_path().string(), lone, temp_path("x"), object),
+                  &output),
+      1);
+  EXPECT_NE(output.find("give its base with -B"), std::string::npos) << output;
+  for (const std::string& bpftool : {std::string("bpftool"), std::string(COREBPF_PEERS_DIR "/bpftool-7.7.0")}) {
+    if (run_command("command -v '" + bpftool + "' >/dev/null") != 0) {
+      std::printf("peer missing: %s\n", bpftool.c_str());
+      continue;
+    }
+    EXPECT_NE(run_command(fmt::format("'{}' -B '{}' gen min_core_btf '{}' {} '{}' 2>&1", bpftool,
+                                      (dir / "vmlinux.btf").string(), module, temp_path("bpftool.btf"), object),
+                          &output),
+              0)
+        << bpftool << " now reads module BTF: " << output;
+  }
+  for (const auto& path : {out_path, with_base, lone, temp_path("bpftool.btf")}) fs::remove(path);
 }
 
 // The CLI, against bpftool's own `gen min_core_btf` on the same input and objects: both outputs
@@ -301,8 +425,9 @@ TEST(MinCoreBtf, RelocatesAsBpftoolsOutputDoes) {
 }
 
 // A batch: every kernel of an archive directory (here /work/kernels' layout: <dir>/vmlinux.btf
-// with <dir>/version) gets its minimal BTF, named by release, at the same place in DIR_OUT, and
-// each relocates the object as its kernel does.
+// with <dir>/version, modules in <dir>/*/*.ko) gets its minimal BTF, named by release, at the same
+// place in DIR_OUT, from the kernel and its modules, and each relocates the objects as its kernel
+// with its modules does.
 TEST(MinCoreBtf, BatchOverAnArchive) {
   const auto dir61 = kernel_dir("6.1");
   const auto dir612 = kernel_dir("6.12");
@@ -312,10 +437,13 @@ TEST(MinCoreBtf, BatchOverAnArchive) {
   const fs::path out = temp_path("batch");
   std::string output;
   ASSERT_EQ(run_command(cli_path().string() + " gen min_core_btf '" + archive.string() + "' '" + out.string() + "' '" +
-                            core_object_path("core_vmlinux").string() + "' 2>&1",
+                            core_object_path("core_vmlinux").string() + "' '" +
+                            core_object_path("core_min_module").string() + "' 2>&1",
                         &output),
             0)
       << output;
+  const auto objects = open_objects({core_object_path("core_vmlinux"), core_object_path("core_min_module")});
+  const auto entries = btf::scan_btf_archive(archive.string());
   for (const auto& dir : {dir61, dir612}) {
     std::ifstream version(dir / "version");
     std::string release;
@@ -326,6 +454,23 @@ TEST(MinCoreBtf, BatchOverAnArchive) {
     const Btf full = Btf::load((dir / "vmlinux.btf").string());
     EXPECT_LT(min.type_count(), full.type_count() / 10);
     EXPECT_EQ(min.find("task_struct", btf::Kind::Struct)->size(), full.find("task_struct", btf::Kind::Struct)->size());
+    // The archive's modules of this kernel (nf_conntrack among them) are part of the input.
+    const auto entry =
+        std::find_if(entries.begin(), entries.end(), [&](const auto& e) { return e.release == release; });
+    ASSERT_NE(entry, entries.end());
+    std::vector<Btf> modules;
+    for (const auto& module : entry->modules) modules.push_back(Btf::load(module, {.base = &full}));
+    EXPECT_TRUE(std::any_of(entry->modules.begin(), entry->modules.end(),
+                            [](const std::string& m) { return m.ends_with("/nf_conntrack.ko"); }));
+    EXPECT_TRUE(min.find("nf_conn_acct", btf::Kind::Struct));
+    const core::Target with_modules(full, std::move(modules));
+    const auto same_type = [&](TypeId want, TypeId got) {
+      return core::type_display_name(with_modules.vmlinux(), want) == core::type_display_name(min, got) ||
+             std::any_of(with_modules.modules().begin(), with_modules.modules().end(), [&](const Btf& m) {
+               return want < m.type_count() && core::type_display_name(m, want) == core::type_display_name(min, got);
+             });
+    };
+    EXPECT_GT(expect_same_relocations(objects, with_modules, core::Target(min), same_type, release), 15u);
   }
   fs::remove_all(out);
 }
