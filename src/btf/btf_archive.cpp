@@ -2,6 +2,7 @@
 #include "corebpf/btf_archive.hpp"
 
 #include <algorithm>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <system_error>
@@ -149,8 +150,10 @@ std::vector<ArchiveEntry> scan_btf_archive(const std::string& directory) {
     }
     entries.push_back(std::move(entry));
   }
+  // By version (6.12.43 before 6.12.100): glibc's strverscmp compares digit runs as numbers.
   std::sort(entries.begin(), entries.end(), [](const ArchiveEntry& a, const ArchiveEntry& b) {
-    return a.release != b.release ? a.release < b.release : a.path < b.path;
+    if (a.release != b.release) return ::strverscmp(a.release.c_str(), b.release.c_str()) < 0;
+    return a.path < b.path;
   });
   return entries;
 }

@@ -139,6 +139,20 @@ TEST(BtfArchive, ScansReleasesAndConfigs) {
   EXPECT_TRUE(entries[1].modules[1].ends_with("k/modules/veth.ko")) << entries[1].modules[1];
 }
 
+// Releases come out in version order, as a matrix of kernels reads: 6.12.43 before 6.12.100.
+TEST(BtfArchive, ReleasesInVersionOrder) {
+  const fs::path root = fs::temp_directory_path() / ("corebpf_archive_order_" + std::to_string(::getpid()));
+  fs::create_directories(root);
+  for (const char* release : {"6.12.100-cloud-amd64", "6.1.0-9-amd64", "6.12.43-cloud-amd64", "6.1.0-57-amd64"})
+    std::ofstream(root / (std::string(release) + ".btf")) << "x";
+  const auto entries = scan_btf_archive(root.string());
+  fs::remove_all(root);
+  std::vector<std::string> releases;
+  for (const auto& entry : entries) releases.push_back(entry.release);
+  EXPECT_EQ(releases, (std::vector<std::string>{"6.1.0-9-amd64", "6.1.0-57-amd64", "6.12.43-cloud-amd64",
+                                                "6.12.100-cloud-amd64"}));
+}
+
 bool has(const std::vector<TypeChange>& changes, std::string_view type, ChangeKind kind, std::string_view item) {
   for (const auto& c : changes)
     if (c.type == type && c.kind == kind && c.item == item) return true;
