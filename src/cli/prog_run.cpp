@@ -9,6 +9,7 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <optional>
@@ -124,6 +125,7 @@ void run_tracelog(Context& context, Arguments& args) {
 
 // ---- prog run
 
+constexpr std::size_t kOutputHeadroom = 64 * 1024;
 
 std::vector<std::byte> read_stdin() {
   std::vector<std::byte> bytes;
@@ -242,9 +244,15 @@ void run_run(Context& context, Arguments& args) {
   TestRunOptions options;
   options.data_in = data_in.bytes();
   options.ctx_in = ctx_in.bytes();
-  // Room for as much as came in unless told otherwise, as bpftool gives.
-  if (!request.data_out.empty()) options.data_out_size = request.data_size_out.value_or(data_in.bytes().size());
-  if (!request.ctx_out.empty()) options.ctx_out_size = request.ctx_size_out.value_or(ctx_in.bytes().size());
+  // Unless told (0 is not telling), room for what came in and more: a program may grow the packet,
+  // and the kernel gives back its whole context whatever part came in. The kernel says how much
+  // it wrote, and only that is shown.
+  if (!request.data_out.empty())
+    options.data_out_size =
+        request.data_size_out.value_or(0) != 0 ? *request.data_size_out : data_in.bytes().size() + kOutputHeadroom;
+  if (!request.ctx_out.empty())
+    options.ctx_out_size =
+        request.ctx_size_out.value_or(0) != 0 ? *request.ctx_size_out : ctx_in.bytes().size() + kOutputHeadroom;
   options.repeat = request.repeat;
   TestRunResult result;
   try {
@@ -296,7 +304,7 @@ struct AttachRequest {
   Program program;
   AttachType type{};
   std::string type_name;
-  UniqueFd target;  // the sockmap/sockhash, or this process's network namespace
+  UniqueFd target;  // the sockmap/sockhash; none (0 to the kernel) for the network namespace
   std::string target_text;
 };
 
@@ -318,11 +326,9 @@ AttachRequest parse_attach(Arguments& args, std::string_view verb) {
   request.type_name = std::string(found->name);
   request.program = Program(open_one(kernel::ObjectType::program, selector));
   if (request.type == AttachType::flow_dissector) {
-    // The kernel attaches a flow dissector to the caller's network namespace.
+    // The kernel attaches a flow dissector to the caller's network namespace, and wants no target.
     if (!args.empty()) throw UsageError("flow_dissector attaches to the network namespace and takes no map");
-    request.target = UniqueFd(::open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC));
-    if (!request.target) util::fail_errno("opening /proc/thread-self/ns/net");
-    request.target_text = "the network namespace";
+    request.target_text = "this network namespace";
     return request;
   }
   if (args.empty())
@@ -347,13 +353,13 @@ std::string describe(const AttachRequest& request) {
 
 void run_attach(Context&, Arguments& args) {
   const AttachRequest request = parse_attach(args, "attach");
-  kernel::prog_attach(request.target.get(), request.program.fd(), static_cast<std::uint32_t>(request.type), 0,
-                      describe(request));
+  kernel::prog_attach(std::max(request.target.get(), 0), request.program.fd(), static_cast<std::uint32_t>(request.type),
+                      0, describe(request));
 }
 
 void run_detach(Context&, Arguments& args) {
   const AttachRequest request = parse_attach(args, "detach");
-  kernel::prog_detach(request.target.get(), request.program.fd(), static_cast<std::uint32_t>(request.type),
+  kernel::prog_detach(std::max(request.target.get(), 0), request.program.fd(), static_cast<std::uint32_t>(request.type),
                       describe(request));
 }
 
