@@ -298,16 +298,19 @@ void run_register(Context& context, Arguments& args) {
   });
 }
 
-// The struct_ops links whose map is `map_id` (read from the raw info: the typed LinkInfo does not
-// carry the map id).
-std::vector<UniqueFd> links_of_map(std::uint32_t map_id) {
-  std::vector<UniqueFd> links;
-  for (UniqueFd& fd : open_all(ObjectType::link)) {
+// The struct_ops link whose map is `map_id` (read from the raw info: the typed LinkInfo does not
+// carry the map id); a map has one at most. Newest first, as the link is usually recent: opening
+// (and closing) every link of a busy system is slow.
+std::optional<UniqueFd> link_of_map(std::uint32_t map_id) {
+  const std::vector<std::uint32_t> ids = kernel::list_ids(ObjectType::link);
+  for (auto id = ids.rbegin(); id != ids.rend(); ++id) {
+    auto fd = kernel::try_open_by_id(ObjectType::link, *id);
+    if (!fd) continue;
     uapi::bpf_link_info raw{};
-    kernel::detail::object_info(fd.get(), &raw, sizeof raw, "(link)");
-    if (raw.type == uapi::BPF_LINK_TYPE_STRUCT_OPS && raw.struct_ops.map_id == map_id) links.push_back(std::move(fd));
+    kernel::detail::object_info(fd->get(), &raw, sizeof raw, "(link)");
+    if (raw.type == uapi::BPF_LINK_TYPE_STRUCT_OPS && raw.struct_ops.map_id == map_id) return fd;
   }
-  return links;
+  return std::nullopt;
 }
 
 void run_unregister(Context& context, Arguments& args) {
@@ -323,17 +326,15 @@ void run_unregister(Context& context, Arguments& args) {
     } else {
       // A .struct_ops.link map is registered by its link: detach that (kernels from 6.9 force a
       // struct_ops link off; on older ones removing its pins and fds is what ends it).
-      std::vector<UniqueFd> links = links_of_map(map.info.id);
-      if (links.empty())
+      const std::optional<UniqueFd> link = link_of_map(map.info.id);
+      if (!link)
         util::fail(std::errc::no_such_file_or_directory, "{} {} (map id {}) is not registered (no link holds it)",
                    map.kernel_struct, map.info.name, map.info.id);
-      for (UniqueFd& fd : links) {
-        bpf_attr attr = kernel::detail::zeroed_attr();
-        attr.link_detach.link_fd = static_cast<std::uint32_t>(fd.get());
-        if (kernel::detail::bpf_call(BPF_LINK_DETACH, attr) < 0)
-          util::fail_errno("unregistering {} {} (map id {}): detaching its link (remove the link's pin instead)",
-                           map.kernel_struct, map.info.name, map.info.id);
-      }
+      bpf_attr attr = kernel::detail::zeroed_attr();
+      attr.link_detach.link_fd = static_cast<std::uint32_t>(link->get());
+      if (kernel::detail::bpf_call(BPF_LINK_DETACH, attr) < 0)
+        util::fail_errno("unregistering {} {} (map id {}): detaching its link (remove the link's pin instead)",
+                         map.kernel_struct, map.info.name, map.info.id);
     }
     if (!context.options.json)
       context.out.print("Unregistered {} {} id {}\n", map.kernel_struct, map.info.name, map.info.id);
