@@ -265,7 +265,8 @@ constexpr Verb kProgVerbs[] = {
      "run PROG { data_in FILE | ctx_in FILE } [data_out FILE [data_size_out L]]\n"
      "                        [ctx_out FILE [ctx_size_out M]] [repeat N]"},
     {"attach", run_prog_attach, "attach PROG ATTACH_TYPE [MAP]"},
-    {"detach", run_prog_detach, "detach PROG ATTACH_TYPE [MAP]"},
+    // `prog d` stays dump, as bpftool users abbreviate it.
+    {"detach", run_prog_detach, "detach PROG ATTACH_TYPE [MAP]", 2},
 };
 
 constexpr Object kProgObject = {
