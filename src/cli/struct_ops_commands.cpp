@@ -247,7 +247,10 @@ void run_register(Context& context, Arguments& args) {
     std::string pin;
   };
   std::vector<Registered> done;
-  std::vector<std::string> pins;  // removed again if a later map fails
+  // Until every map is registered, a failure undoes the others: the Links unregister as they go,
+  // the pins are removed.
+  std::vector<Link> links;
+  std::vector<std::string> pins;
   try {
     for (const MapSpec* spec : specs) {
       Map& map = object.map(spec->name());
@@ -259,17 +262,18 @@ void run_register(Context& context, Arguments& args) {
         link.pin(entry.pin);
         pins.push_back(entry.pin);
         entry.link_id = link.info().id;
-      } else {
-        // The registration outlives the command, as bpftool leaves it: `struct_ops unregister`
-        // ends it.
-        link.disconnect();
       }
+      links.push_back(std::move(link));
       done.push_back(std::move(entry));
     }
   } catch (...) {
     for (const std::string& pin : pins) std::filesystem::remove(pin);
     throw;
   }
+  // The registrations outlive the command, as bpftool leaves them (`struct_ops unregister` ends
+  // them): the pinned links stay by their pins, the others are let go without unregistering.
+  for (Link& link : links)
+    if (link.fd() < 0) link.disconnect();
   if (!context.options.json) {
     for (const Registered& entry : done) {
       if (entry.link_id) {
