@@ -58,6 +58,11 @@ class Link {
   // (perf event, raw_tp, tracing, iter) ends when its last fd closes, which this does, and its
   // last pin is removed. Throws corebpf::Error on failure. Afterwards the Link is empty.
   void detach();
+  // Lets go of the attachment without undoing it, so it outlives this process: a struct_ops map
+  // registered by writing its element stays registered (until its element is deleted). Throws
+  // corebpf::Error (EOPNOTSUPP) naming the attachment for kinds that cannot be left behind (a
+  // BPF link ends with its last fd unless pinned: pin it instead). Afterwards the Link is empty.
+  void disconnect();
 
   // iter links: a new stream of the iterator's output (BPF_ITER_CREATE); read() it to the end.
   UniqueFd open_iterator() const;

@@ -12,6 +12,7 @@
 #include "cli/commands.hpp"
 #include "cli/object_select.hpp"
 #include "cli/prog_dump.hpp"
+#include "cli/prog_run.hpp"
 #include "corebpf/error.hpp"
 #include "corebpf/kernel.hpp"
 #include "corebpf/object.hpp"
@@ -259,6 +260,13 @@ constexpr Verb kProgVerbs[] = {
     {"dump", run_prog_dump,
      "dump xlated PROG [{ file FILE | [opcodes] [linum] [visual] }]\n"
      "       corebpf prog dump jited PROG [{ file FILE | [opcodes] [linum] }]"},
+    {"tracelog", run_prog_tracelog, "tracelog"},
+    {"run", run_prog_run,
+     "run PROG { data_in FILE | ctx_in FILE } [data_out FILE [data_size_out L]]\n"
+     "                        [ctx_out FILE [ctx_size_out M]] [repeat N]"},
+    {"attach", run_prog_attach, "attach PROG ATTACH_TYPE [MAP]"},
+    // `prog d` stays dump, as bpftool users abbreviate it.
+    {"detach", run_prog_detach, "detach PROG ATTACH_TYPE [MAP]", 2},
 };
 
 constexpr Object kProgObject = {
@@ -274,7 +282,15 @@ constexpr Object kProgObject = {
     "       kernel_btf BTF: CO-RE relocations against this BTF instead of the running kernel's.\n"
     "       dump xlated: the kernel's translated instructions with helper, kfunc, subprogram and map\n"
     "       names and the source lines (file:line with linum); visual prints a DOT control-flow graph.\n"
-    "       dump jited: the native code per function (Capstone). file FILE writes the raw code.\n",
+    "       dump jited: the native code per function (Capstone). file FILE writes the raw code.\n"
+    "       MAP := { id MAP_ID | pinned FILE | name MAP_NAME }\n"
+    "       ATTACH_TYPE := { sk_msg_verdict | sk_skb_verdict | sk_skb_stream_verdict |\n"
+    "                        sk_skb_stream_parser | flow_dissector }\n"
+    "       tracelog follows the kernel's trace_pipe (bpf_printk output) until Ctrl-C.\n"
+    "       run: BPF_PROG_TEST_RUN on the bytes of FILE ('-': standard input); data_out and ctx_out\n"
+    "       write the output to FILE, or hex-dump it with '-'. The out sizes default to the in sizes.\n"
+    "       attach/detach: a sockmap/sockhash MAP for the sk_msg/sk_skb types; flow_dissector\n"
+    "       attaches to the current network namespace (no MAP). The attachment stays until detached.\n",
 };
 
 }  // namespace

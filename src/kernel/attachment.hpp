@@ -21,6 +21,9 @@ class Attachment {
 
   // Undoes the attachment now; throws corebpf::Error naming description() on failure.
   virtual void detach() = 0;
+  // Gives the attachment up without undoing it (the destructor then leaves it); false for the
+  // kinds that cannot outlive their owner this way.
+  virtual bool disconnect() noexcept { return false; }
   // The BPF link fd, or -1 when this attachment is not a BPF link.
   virtual int link_fd() const noexcept { return -1; }
 

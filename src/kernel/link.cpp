@@ -121,4 +121,12 @@ void Link::detach() {
   attachment_.reset();
 }
 
+void Link::disconnect() {
+  if (!attachment_) return;
+  if (!attachment_->disconnect())
+    util::fail(std::errc::operation_not_supported, "{}: cannot be left attached without an owner (pin a BPF link)",
+               attachment_->description());
+  attachment_.reset();
+}
+
 }  // namespace corebpf

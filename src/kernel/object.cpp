@@ -113,6 +113,10 @@ class StructOpsRegistration final : public detail::Attachment {
     if (erase() != 0) util::fail_errno("{}: unregistering", description());
     map_.reset();
   }
+  bool disconnect() noexcept override {
+    map_.reset();
+    return true;
+  }
 
  private:
   long erase() const noexcept {

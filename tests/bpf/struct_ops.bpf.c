@@ -40,27 +40,36 @@ __u32 BPF_PROG(corebpf_undo_cwnd, struct sock *sk) {
 }
 
 // Referenced by no map: the loader leaves it unloaded (no struct and member to load it for).
+// Left out of the CLI's builds (CC_NAME given): bpftool refuses objects with such a program, and
+// the CLI tests compare with it.
+#ifndef CC_NAME
 SEC("struct_ops/corebpf_unused")
 __u32 BPF_PROG(corebpf_unused, struct sock *sk) {
   return 0;
 }
+#endif
+
+// The map's (and the congestion control's) name: CC_NAME when given (tests/cli builds it as
+// cli_cc / cli_ccl so its tests never collide with these), else corebpf_cc / corebpf_ccl.
+#ifndef CC_NAME
+#ifdef STRUCT_OPS_LINK
+#define CC_NAME corebpf_ccl
+#else
+#define CC_NAME corebpf_cc
+#endif
+#endif
+#define CC_STR2(x) #x
+#define CC_STR(x) CC_STR2(x)
 
 #ifdef STRUCT_OPS_LINK
 SEC(".struct_ops.link")
-struct tcp_congestion_ops corebpf_ccl = {
-    .init = (void *)corebpf_init,
-    .ssthresh = (void *)corebpf_ssthresh,
-    .cong_avoid = (void *)corebpf_cong_avoid,
-    .undo_cwnd = (void *)corebpf_undo_cwnd,
-    .name = "corebpf_ccl",
-};
 #else
 SEC(".struct_ops")
-struct tcp_congestion_ops corebpf_cc = {
+#endif
+struct tcp_congestion_ops CC_NAME = {
     .init = (void *)corebpf_init,
     .ssthresh = (void *)corebpf_ssthresh,
     .cong_avoid = (void *)corebpf_cong_avoid,
     .undo_cwnd = (void *)corebpf_undo_cwnd,
-    .name = "corebpf_cc",
+    .name = CC_STR(CC_NAME),
 };
-#endif

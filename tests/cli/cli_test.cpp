@@ -182,7 +182,7 @@ void expect_one_line_error(const Result& result, const std::string& expected) {
 TEST(Cli, UnknownObject) {
   expect_one_line_error(corebpf("frobnicate list"),
                         "unknown object 'frobnicate' (expected one of: btf, core, gen, prog, map, link, feature, net, "
-                        "cgroup, help, version)");
+                        "cgroup, struct_ops, iter, help, version)");
   EXPECT_EQ(corebpf("frobnicate").status, 2);
 }
 
