@@ -14,5 +14,6 @@ const Object& link_object();
 const Object& feature_object();
 const Object& net_object();
 const Object& cgroup_object();
+const Object& perf_object();
 
 }  // namespace corebpf::cli
