@@ -128,7 +128,13 @@ btf::Btf load_object_btf(const DumpRequest& request, std::vector<btf::TypeId>& o
     case MapPart::all:
       break;
   }
-  if (vmlinux_value && request.map_part == MapPart::value) return btf::Btf::load_vmlinux();
+  if (vmlinux_value && request.map_part == MapPart::kv && key != 0)
+    util::fail(std::errc::invalid_argument,
+               "{}: its key type is in the map's BTF and its value type in vmlinux's: dump 'key' and 'value' "
+               "separately",
+               what);
+  if (vmlinux_value && (request.map_part == MapPart::value || request.map_part == MapPart::kv))
+    return btf::Btf::load_vmlinux();
   return kernel::load_kernel_btf_by_id(info.btf_id);
 }
 
