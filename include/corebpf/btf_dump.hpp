@@ -2,6 +2,7 @@
 #pragma once
 
 #include <functional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -17,6 +18,8 @@ struct CDumpOptions {
   // Emit only these types (looked up by name; struct/union/enum/typedef) and what they need.
   // Empty: every type.
   std::vector<std::string> roots;
+  // And these types by id (a map's key and value), with what they need; with `roots`, both.
+  std::vector<TypeId> root_ids;
   // Emit `extern ... __ksym;` prototypes for functions tagged "bpf_kfunc".
   bool kfunc_prototypes = true;
   std::string header_guard = "__VMLINUX_H__";
@@ -26,11 +29,14 @@ struct CDumpOptions {
 // value of the BTF. Throws corebpf::Error on types C cannot express (e.g. a struct containing itself).
 void dump_c(const Btf& btf, const Sink& sink, const CDumpOptions& options = {});
 
-// `bpftool btf dump ... format raw`, byte for byte.
-void dump_raw(const Btf& btf, const Sink& sink);
+// `bpftool btf dump ... format raw`, byte for byte. `only`: just these types, in this order (as
+// bpftool dumps a map's key and value types); empty: every type. Throws corebpf::Error for an id
+// the BTF does not have.
+void dump_raw(const Btf& btf, const Sink& sink, std::span<const TypeId> only = {});
 
-// One JSON object per type: {"types":[{"id":..,"kind":"STRUCT","name":..,...}]}, as bpftool -j.
-void dump_json(const Btf& btf, const Sink& sink, bool pretty);
+// One JSON object per type: {"types":[{"id":..,"kind":"STRUCT","name":..,...}]}, as bpftool -j;
+// `only` as for dump_raw.
+void dump_json(const Btf& btf, const Sink& sink, bool pretty, std::span<const TypeId> only = {});
 
 // Convenience: collect a dump into a string.
 std::string to_string(const std::function<void(const Sink&)>& dump);

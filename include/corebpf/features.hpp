@@ -130,6 +130,7 @@ enum class Feature : std::uint8_t {
   lsm,
   freplace,
   task_iterator,
+  task_file_iterator,  // iter/task_file: every open file of every task (5.8)
   map_elem_iterator,
   struct_ops,
   struct_ops_link,

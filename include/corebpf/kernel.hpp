@@ -147,6 +147,19 @@ AttachQuery query_attached_flags(int target, std::uint32_t attach_type, std::uin
 void prog_attach(int target, int program_fd, std::uint32_t attach_type, std::uint32_t flags, std::string_view what);
 void prog_detach(int target, int program_fd, std::uint32_t attach_type, std::string_view what);
 
+// BPF_TASK_FD_QUERY: what fd `fd` of process `pid` attaches a BPF program to: a perf event
+// (tracepoint, kprobe, uprobe) carrying a program, or a raw tracepoint link.
+struct TaskFdAttachment {
+  std::uint32_t program_id = 0;
+  std::uint32_t fd_type = 0;  // BPF_FD_TYPE_*
+  std::string name;           // tracepoint, kprobe function or uprobe file; empty for a kprobe by address
+  std::uint64_t probe_offset = 0;
+  std::uint64_t probe_addr = 0;
+};
+// Empty for any other fd, for a process or fd gone since it was listed, and for one the kernel
+// refuses to answer about (EPERM: without CAP_SYS_ADMIN every answer is empty).
+std::optional<TaskFdAttachment> task_fd_query(int pid, int fd);
+
 // The raw bytes of the loaded BTF behind `fd`.
 std::vector<std::byte> btf_bytes(int fd);
 

@@ -275,6 +275,7 @@ class CDumper {
   void print_declarations(TypeId defining = 0);
   void emit_top_level(TypeId id);
   void emit_root(std::string_view name);
+  void emit_root_id(TypeId id);
   void emit_kfuncs();
 
   // ---- printing ----
@@ -965,6 +966,34 @@ void CDumper::emit_root(std::string_view name) {
                name);
 }
 
+// A root named by id (a map's key or value type): defined even when anonymous, as
+// `struct { ... };`; a type with no definition of its own (int, pointer) brings what it needs.
+void CDumper::emit_root_id(TypeId id) {
+  if (id == 0) return;  // void: a map without a key type
+  if (!btf_.try_type(id)) util::fail(std::errc::invalid_argument, "{}: no type with id {}", btf_.source_name(), id);
+  const Type t = type_(id);
+  switch (t.kind()) {
+    case Kind::Struct:
+    case Kind::Union:
+      define_record(id, 0);
+      break;
+    case Kind::Enum:
+    case Kind::Enum64:
+      if (t.vlen() != 0) {
+        enum_size(t);
+        define_enum(id);
+      }
+      break;
+    case Kind::Typedef:
+      define_typedef(id, 0);
+      break;
+    default:
+      require(id, true, 0);
+      break;
+  }
+  maybe_flush();
+}
+
 void CDumper::emit_kfuncs() {
   const auto& kfuncs = names_.kfuncs();
   if (kfuncs.empty()) return;
@@ -1010,7 +1039,8 @@ void CDumper::run() {
         "#define __corebpf_type_tag(tag)\n"
         "#endif\n"
         "#endif\n\n");
-  if (options_.roots.empty()) {
+  const bool whole = options_.roots.empty() && options_.root_ids.empty();
+  if (whole) {
     const auto count = btf_.type_count();
     for (TypeId id = 1; id < count; ++id) {
       emit_top_level(id);
@@ -1018,11 +1048,12 @@ void CDumper::run() {
     }
   } else {
     for (const auto& root : options_.roots) emit_root(root);
+    for (const TypeId id : options_.root_ids) emit_root_id(id);
   }
   print_declarations();
   put("#ifndef BPF_NO_PRESERVE_ACCESS_INDEX\n#pragma clang attribute pop\n#endif\n\n");
   // Prototypes need most of the kernel's types; a header of chosen roots leaves them out.
-  if (options_.kfunc_prototypes && options_.roots.empty()) emit_kfuncs();
+  if (options_.kfunc_prototypes && whole) emit_kfuncs();
   if (!guard.empty()) {
     put("#endif /* ");
     put(guard);

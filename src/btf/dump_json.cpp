@@ -5,6 +5,7 @@
 #include "btf/dump_names.hpp"
 #include "corebpf/btf_dump.hpp"
 #include "util/chunk_writer.hpp"
+#include "util/error_format.hpp"
 #include "util/json_writer.hpp"
 
 namespace corebpf::btf {
@@ -133,13 +134,20 @@ void write_type(util::JsonWriter& json, const Type& t) {
 
 }  // namespace
 
-void dump_json(const Btf& btf, const Sink& sink, bool pretty) {
+void dump_json(const Btf& btf, const Sink& sink, bool pretty, std::span<const TypeId> only) {
+  for (const TypeId id : only)
+    if (id != 0 && !btf.try_type(id))
+      util::fail(std::errc::invalid_argument, "{}: no type with id {}", btf.source_name(), id);
   util::ChunkWriter out([&sink](std::string_view chunk) { sink(chunk); });
   util::JsonWriter json(out.buffer(), pretty);
   json.begin_object();
   json.key("types");
   json.begin_array();
-  for (TypeId id = btf.first_id(); id < btf.type_count(); ++id) {
+  for (const TypeId id : only) {
+    if (id != 0) write_type(json, btf.type(id));
+    out.flush_if_full();
+  }
+  for (TypeId id = btf.first_id(); only.empty() && id < btf.type_count(); ++id) {
     write_type(json, btf.type(id));
     out.flush_if_full();
   }

@@ -5,6 +5,7 @@
 #include "btf/dump_names.hpp"
 #include "corebpf/btf_dump.hpp"
 #include "util/chunk_writer.hpp"
+#include "util/error_format.hpp"
 
 namespace corebpf::btf {
 namespace {
@@ -97,9 +98,16 @@ void write_type(Writer& out, const Btf& btf, const Type& t) {
 
 }  // namespace
 
-void dump_raw(const Btf& btf, const Sink& sink) {
+void dump_raw(const Btf& btf, const Sink& sink, std::span<const TypeId> only) {
   util::ChunkWriter out([&sink](std::string_view chunk) { sink(chunk); });
-  for (TypeId id = btf.first_id(); id < btf.type_count(); ++id) {
+  for (const TypeId id : only)
+    if (id != 0 && !btf.try_type(id))
+      util::fail(std::errc::invalid_argument, "{}: no type with id {}", btf.source_name(), id);
+  for (const TypeId id : only) {
+    if (id != 0) write_type(out, btf, btf.type(id));
+    out.flush_if_full();
+  }
+  for (TypeId id = btf.first_id(); only.empty() && id < btf.type_count(); ++id) {
     write_type(out, btf, btf.type(id));
     out.flush_if_full();
   }

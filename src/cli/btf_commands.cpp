@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "cli/commands.hpp"
+#include "cli/object_select.hpp"
 #include "cli/output.hpp"
 #include "corebpf/btf.hpp"
 #include "corebpf/btf_diff.hpp"
@@ -19,6 +20,7 @@
 #include "corebpf/kernel.hpp"
 #include "corebpf/object_spec.hpp"
 #include "util/decompress.hpp"
+#include "util/error_format.hpp"
 #include "util/json_writer.hpp"
 #include "util/log_format.hpp"
 
@@ -30,23 +32,43 @@ constexpr std::string_view kSysfsVmlinux = "/sys/kernel/btf/vmlinux";
 
 enum class DumpFormat { raw, c, json };
 
+// `btf dump map MAP [key|value|kv|all]`: which of the map's types.
+enum class MapPart { key, value, kv, all };
+
 struct DumpRequest {
   std::optional<std::uint32_t> id;
   std::string path;
+  std::optional<Selector> program;  // dump prog PROG
+  std::optional<Selector> map;      // dump map MAP [part]
+  MapPart map_part = MapPart::kv;
   std::optional<std::string> base_path;
   std::optional<DumpFormat> format;
   std::vector<std::string> roots;
 };
 
 DumpRequest parse_dump(Arguments& args) {
-  static constexpr std::string_view sources[] = {"id", "file"};
+  static constexpr std::string_view sources[] = {"id", "file", "prog", "map"};
   static constexpr std::string_view keywords[] = {"base", "format", "root"};
   static constexpr std::string_view formats[] = {"raw", "c", "json"};
+  static constexpr std::string_view map_parts[] = {"key", "value", "kv", "all"};
   DumpRequest request;
-  if (args.take_keyword(sources, "BTF source") == "id") {
+  const std::string_view source = args.take_keyword(sources, "BTF source");
+  if (source == "id") {
     request.id = args.take_id("BTF id");
-  } else {
+  } else if (source == "file") {
     request.path = std::string(args.take("BTF file path"));
+  } else if (source == "prog") {
+    request.program = take_selector(args, kernel::ObjectType::program);
+  } else {
+    request.map = take_selector(args, kernel::ObjectType::map);
+    const std::string_view next = args.peek();
+    if (!next.empty() && std::find(std::begin(map_parts), std::end(map_parts), next) != std::end(map_parts)) {
+      args.take("map part");
+      request.map_part = next == "key"     ? MapPart::key
+                         : next == "value" ? MapPart::value
+                         : next == "kv"    ? MapPart::kv
+                                           : MapPart::all;
+    }
   }
   while (!args.empty()) {
     const std::string_view keyword = args.take_keyword(keywords, "dump keyword");
@@ -61,10 +83,59 @@ DumpRequest parse_dump(Arguments& args) {
       request.roots.emplace_back(args.take("root type name"));
     }
   }
-  if (request.id && request.base_path)
+  if (request.path.empty() && request.base_path)
     throw UsageError("'base' applies to 'dump file': a loaded module BTF finds its base by itself");
   if (!request.roots.empty() && request.format != DumpFormat::c) throw UsageError("'root' applies to 'format c' only");
   return request;
+}
+
+// The BTF the kernel keeps for the program or map the request names, and for a map the types to
+// dump (empty: all of them).
+btf::Btf load_object_btf(const DumpRequest& request, std::vector<btf::TypeId>& only) {
+  const kernel::ObjectType type = request.program ? kernel::ObjectType::program : kernel::ObjectType::map;
+  const Selector& selector = request.program ? *request.program : *request.map;
+  const UniqueFd fd = open_one(type, selector);
+  if (request.program) {
+    const kernel::ProgramInfo info = kernel::program_info(fd.get());
+    if (info.btf_id == 0)
+      util::fail(std::errc::no_such_file_or_directory, "program {} (id {}) has no BTF",
+                 info.name.empty() ? describe_selector(type, selector) : "'" + info.name + "'", info.id);
+    return kernel::load_kernel_btf_by_id(info.btf_id);
+  }
+  const kernel::MapInfo info = kernel::map_info(fd.get());
+  const std::string what =
+      info.name.empty() ? fmt::format("map {}", info.id) : fmt::format("map '{}' (id {})", info.name, info.id);
+  if (info.btf_id == 0) util::fail(std::errc::no_such_file_or_directory, "{} has no BTF", what);
+  // A struct_ops map's value is a kernel type: bpftool shows it from vmlinux's BTF.
+  const bool vmlinux_value = info.btf_vmlinux_value_type_id != 0;
+  const btf::TypeId value = vmlinux_value ? info.btf_vmlinux_value_type_id : info.btf_value_type_id;
+  const btf::TypeId key = info.btf_key_type_id;
+  switch (request.map_part) {
+    case MapPart::key:
+      if (key == 0) util::fail(std::errc::no_such_file_or_directory, "{} has no BTF type for its key", what);
+      only = {key};
+      break;
+    case MapPart::value:
+      if (value == 0) util::fail(std::errc::no_such_file_or_directory, "{} has no BTF type for its value", what);
+      only = {value};
+      break;
+    case MapPart::kv:
+      if (key == 0 && value == 0)
+        util::fail(std::errc::no_such_file_or_directory, "{} has no BTF types for its key and value", what);
+      if (key != 0) only.push_back(key);
+      if (value != 0) only.push_back(value);
+      break;
+    case MapPart::all:
+      break;
+  }
+  if (vmlinux_value && request.map_part == MapPart::kv && key != 0)
+    util::fail(std::errc::invalid_argument,
+               "{}: its key type is in the map's BTF and its value type in vmlinux's: dump 'key' and 'value' "
+               "separately",
+               what);
+  if (vmlinux_value && (request.map_part == MapPart::value || request.map_part == MapPart::kv))
+    return btf::Btf::load_vmlinux();
+  return kernel::load_kernel_btf_by_id(info.btf_id);
 }
 
 btf::Btf load_for_dump(const DumpRequest& request, const GlobalOptions& options) {
@@ -88,19 +159,22 @@ void run_dump(Context& context, Arguments& args) {
   const DumpFormat format = request.format.value_or(context.options.json ? DumpFormat::json : DumpFormat::raw);
   if (format == DumpFormat::c && context.options.json)
     throw UsageError("format c has no JSON form: drop -j/-p or use format raw");
-  const btf::Btf btf = load_for_dump(request, context.options);
+  std::vector<btf::TypeId> only;
+  const btf::Btf btf =
+      request.program || request.map ? load_object_btf(request, only) : load_for_dump(request, context.options);
   util::log(LogLevel::debug, "{}: {} types from id {}", btf.source_name(), btf.type_count() - btf.first_id(),
             btf.first_id());
   switch (format) {
     case DumpFormat::raw:
-      btf::dump_raw(btf, context.out.sink());
+      btf::dump_raw(btf, context.out.sink(), only);
       break;
     case DumpFormat::json:
-      btf::dump_json(btf, context.out.sink(), context.options.pretty);
+      btf::dump_json(btf, context.out.sink(), context.options.pretty, only);
       break;
     case DumpFormat::c: {
       btf::CDumpOptions options;
       options.roots = request.roots;
+      options.root_ids = only;
       btf::dump_c(btf, context.out.sink(), options);
       break;
     }
@@ -387,7 +461,11 @@ constexpr Verb kBtfVerbs[] = {
 constexpr Object kBtfObject = {
     "btf",
     kBtfVerbs,
-    "       BTF_SRC := { id BTF_ID | file FILE }\n"
+    "       BTF_SRC := { id BTF_ID | prog PROG | map MAP [{ key | value | kv | all }] | file FILE }\n"
+    "       PROG    := { id PROG_ID | pinned FILE | name PROG_NAME | tag PROG_TAG }\n"
+    "       MAP     := { id MAP_ID | pinned FILE | name MAP_NAME }\n"
+    "       prog, map: the BTF the kernel keeps for the program or map; for a map only its key and value\n"
+    "       types (kv, the default), one of them, or its whole BTF (all)\n"
     "       FILE    := raw BTF (/sys/kernel/btf/*), an ELF object, vmlinux or module (.ko, compressed too)\n"
     "       FORMAT  := { raw | c | json }   (raw is the default; -j turns raw into JSON)\n"
     "       base FILE: the base of split BTF (a module's .ko on its vmlinux)\n"

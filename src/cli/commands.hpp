@@ -14,6 +14,7 @@ const Object& link_object();
 const Object& feature_object();
 const Object& net_object();
 const Object& cgroup_object();
+const Object& perf_object();
 const Object& struct_ops_object();
 const Object& iter_object();
 

@@ -16,7 +16,7 @@ struct LongOption {
 };
 constexpr LongOption kLongOptions[] = {
     {"--json", &GlobalOptions::json},       {"--pretty", &GlobalOptions::pretty}, {"--debug", &GlobalOptions::debug},
-    {"--version", &GlobalOptions::version}, {"--help", &GlobalOptions::help},
+    {"--version", &GlobalOptions::version}, {"--help", &GlobalOptions::help},     {"--bpffs", &GlobalOptions::bpffs},
 };
 
 bool GlobalOptions::*short_option(char letter) {
@@ -31,6 +31,8 @@ bool GlobalOptions::*short_option(char letter) {
       return &GlobalOptions::version;
     case 'h':
       return &GlobalOptions::help;
+    case 'f':
+      return &GlobalOptions::bpffs;
     default:
       return nullptr;
   }
@@ -180,7 +182,7 @@ void print_main_help(std::span<const Object> objects, Output& out) {
       "\n"
       "       OBJECT := {{ {} }}\n"
       "       OPTIONS := {{ {{-j|--json}} [{{-p|--pretty}}] | {{-d|--debug}} | {{-B|--base-btf}} FILE |\n"
-      "                    {{-V|--version}} | {{-h|--help}} }}\n"
+      "                    {{-f|--bpffs}} | {{-V|--version}} | {{-h|--help}} }}\n"
       "\n"
       "Objects, commands and keywords may be shortened to any unique prefix.\n",
       fmt::join(names, " | "));

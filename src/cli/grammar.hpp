@@ -32,6 +32,7 @@ struct GlobalOptions {
   bool debug = false;
   bool version = false;
   bool help = false;
+  bool bpffs = false;    // -f/--bpffs: show where prog/map/link objects are pinned
   std::string base_btf;  // -B/--base-btf FILE: base for split BTF, as bpftool takes it
 };
 

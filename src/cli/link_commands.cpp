@@ -29,16 +29,19 @@ bool is_number(std::string_view text) {
          std::all_of(text.begin(), text.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); });
 }
 
-void print_text(Output& out, const kernel::LinkInfo& info) {
+void print_text(Output& out, const kernel::LinkInfo& info, const ObjectRefs& refs) {
   out.print("{}: {}  prog {}\n", info.id, type_text(info.type), info.program_id);
-  if (info.details.empty()) return;
-  out.write("\t");
-  for (std::size_t i = 0; i < info.details.size(); ++i)
-    out.print("{}{} {}", i == 0 ? "" : "  ", info.details[i].first, info.details[i].second);
-  out.write("\n");
+  if (!info.details.empty()) {
+    out.write("\t");
+    for (std::size_t i = 0; i < info.details.size(); ++i)
+      out.print("{}{} {}", i == 0 ? "" : "  ", info.details[i].first, info.details[i].second);
+    out.write("\n");
+  }
+  print_pinned_text(out, refs);
+  print_pids_text(out, refs);
 }
 
-void write_link_json(util::JsonWriter& json, const kernel::LinkInfo& info) {
+void write_link_json(util::JsonWriter& json, const kernel::LinkInfo& info, const ObjectRefs& refs) {
   json.begin_object();
   json.member("id", info.id);
   json.member("type", type_text(info.type));
@@ -51,6 +54,7 @@ void write_link_json(util::JsonWriter& json, const kernel::LinkInfo& info) {
       json.value(value);
     }
   }
+  write_refs_json(json, refs);
   json.end_object();
 }
 

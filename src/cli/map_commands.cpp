@@ -33,22 +33,24 @@ std::string type_text(MapType type) {
 
 // ---- map show / list
 
-void print_text(Output& out, const kernel::MapInfo& info) {
+void print_text(Output& out, const kernel::MapInfo& info, const ObjectRefs& refs) {
   out.print("{}: {}  ", info.id, type_text(static_cast<MapType>(info.type)));
   if (!info.name.empty()) out.print("name {}  ", info.name);
   out.print("flags 0x{:x}\n", info.flags);
   out.print("\tkey {}B  value {}B  max_entries {}", info.key_size, info.value_size, info.max_entries);
   if (info.memlock_bytes) out.print("  memlock {}B", *info.memlock_bytes);
   out.write("\n");
+  print_pinned_text(out, refs);
   if (info.btf_id != 0 || info.frozen) {
     out.write("\t");
     if (info.btf_id != 0) out.print("btf_id {}", info.btf_id);
     if (info.frozen) out.write(info.btf_id != 0 ? "  frozen" : "frozen");
     out.write("\n");
   }
+  print_pids_text(out, refs);
 }
 
-void write_map_json(util::JsonWriter& json, const kernel::MapInfo& info) {
+void write_map_json(util::JsonWriter& json, const kernel::MapInfo& info, const ObjectRefs& refs) {
   json.begin_object();
   json.member("id", info.id);
   json.member("type", type_text(static_cast<MapType>(info.type)));
@@ -60,6 +62,7 @@ void write_map_json(util::JsonWriter& json, const kernel::MapInfo& info) {
   if (info.memlock_bytes) json.member("bytes_memlock", *info.memlock_bytes);
   json.member("frozen", info.frozen ? 1 : 0);
   if (info.btf_id != 0) json.member("btf_id", info.btf_id);
+  write_refs_json(json, refs);
   json.end_object();
 }
 

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "cli/grammar.hpp"
+#include "cli/object_refs.hpp"
 #include "corebpf/fd.hpp"
 #include "corebpf/kernel.hpp"
 #include "util/json_writer.hpp"
@@ -56,27 +57,37 @@ void write_json(Context& context, const std::function<void(util::JsonWriter&)>& 
 
 // `OBJECT show|list [SELECTOR]`: the info of every object the selector names (all without one),
 // as text or JSON (one object when the selector names exactly one, as bpftool prints it; an array
-// otherwise). A selector that names nothing is an error naming it.
+// otherwise), with the processes that hold each and (-f) where each is pinned. A selector that
+// names nothing is an error naming it. The printers get each object's references to place them
+// where bpftool does.
 template <typename Info>
 void show_objects(Context& context, Arguments& args, kernel::ObjectType type, Info (*info_of)(int),
-                  void (*print_text)(Output&, const Info&), void (*write_object)(util::JsonWriter&, const Info&)) {
+                  void (*print_text)(Output&, const Info&, const ObjectRefs&),
+                  void (*write_object)(util::JsonWriter&, const Info&, const ObjectRefs&)) {
   const auto selector = take_optional_selector(args, type);
   args.expect_end();
   std::vector<Info> infos;
   for (const UniqueFd& fd : selector ? open_selected(type, *selector) : open_all(type))
     infos.push_back(info_of(fd.get()));
   if (selector && infos.empty()) throw_none_selected(type, *selector);
+  const ObjectHolders holders = ObjectHolders::find();
+  const PinnedPaths pinned = context.options.bpffs ? PinnedPaths::find(type) : PinnedPaths();
+  const auto refs_of = [&](const Info& info) {
+    // bpftool prints "pinned" in JSON for every object once any object of the type is pinned.
+    return ObjectRefs{context.options.bpffs && (!pinned.empty() || !context.options.json), pinned.of(info.id),
+                      holders.of(type, info.id)};
+  };
   if (!context.options.json) {
-    for (const Info& info : infos) print_text(context.out, info);
+    for (const Info& info : infos) print_text(context.out, info, refs_of(info));
     return;
   }
   write_json(context, [&](util::JsonWriter& json) {
     if (selector && infos.size() == 1) {
-      write_object(json, infos.front());
+      write_object(json, infos.front(), refs_of(infos.front()));
       return;
     }
     json.begin_array();
-    for (const Info& info : infos) write_object(json, info);
+    for (const Info& info : infos) write_object(json, info, refs_of(info));
     json.end_array();
   });
 }

@@ -40,7 +40,7 @@ std::string loaded_at_text(std::uint64_t boot_ns) {
   return text;
 }
 
-void print_text(Output& out, const kernel::ProgramInfo& info) {
+void print_text(Output& out, const kernel::ProgramInfo& info, const ObjectRefs& refs) {
   out.print("{}: {}  ", info.id, type_text(info.type));
   if (!info.name.empty()) out.print("name {}  ", info.name);
   out.print("tag {}", tag_hex(info));
@@ -56,10 +56,12 @@ void print_text(Output& out, const kernel::ProgramInfo& info) {
   if (info.memlock_bytes) out.print("  memlock {}B", *info.memlock_bytes);
   if (!info.map_ids.empty()) out.print("  map_ids {}", fmt::join(info.map_ids, ","));
   out.write("\n");
+  print_pinned_text(out, refs);
   if (info.btf_id != 0) out.print("\tbtf_id {}\n", info.btf_id);
+  print_pids_text(out, refs);
 }
 
-void write_program_json(util::JsonWriter& json, const kernel::ProgramInfo& info) {
+void write_program_json(util::JsonWriter& json, const kernel::ProgramInfo& info, const ObjectRefs& refs) {
   json.begin_object();
   json.member("id", info.id);
   json.member("type", type_text(info.type));
@@ -84,6 +86,7 @@ void write_program_json(util::JsonWriter& json, const kernel::ProgramInfo& info)
   }
   if (info.btf_id != 0) json.member("btf_id", info.btf_id);
   if (info.verified_insns != 0) json.member("verified_insns", info.verified_insns);
+  write_refs_json(json, refs);
   json.end_object();
 }
 

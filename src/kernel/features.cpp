@@ -688,6 +688,7 @@ constexpr FeatureInfo kFeatures[] = {
     {Feature::lsm, "BPF LSM programs", v(5, 7), "CONFIG_BPF_LSM and \"bpf\" in the lsm= list"},
     {Feature::freplace, "freplace programs", v(5, 6), "a BPF trampoline (JIT) for this architecture"},
     {Feature::task_iterator, "task iterators", v(5, 8), ""},
+    {Feature::task_file_iterator, "task_file iterators", v(5, 8), ""},
     {Feature::map_elem_iterator, "map element iterators", v(5, 9), ""},
     {Feature::struct_ops, "struct_ops maps", v(5, 6), "CONFIG_BPF_JIT"},
     {Feature::struct_ops_link, "struct_ops links", v(6, 4), "CONFIG_BPF_JIT"},
@@ -734,6 +735,8 @@ bool probe_feature(Feature feature) {
       return has_program_type(ProgramType::ext) && has_trampoline_attach(AttachType::trace_fentry);
     case Feature::task_iterator:
       return has_iterator("task");
+    case Feature::task_file_iterator:
+      return has_iterator("task_file");
     case Feature::map_elem_iterator:
       return has_iterator("bpf_map_elem");
     case Feature::struct_ops:
@@ -797,6 +800,7 @@ std::optional<ProgramSupportGap> program_support_gap(const ProgramSpec& program)
     // The table's rows for the iterators it knows give their release.
     std::uint32_t since = 0;
     if (program.attach_target() == "task") since = feature_info(Feature::task_iterator).since;
+    if (program.attach_target() == "task_file") since = feature_info(Feature::task_file_iterator).since;
     if (program.attach_target() == "bpf_map_elem") since = feature_info(Feature::map_elem_iterator).since;
     return ProgramSupportGap{fmt::format("this kernel ({}) refuses {}", release, feature), feature, since};
   }

@@ -355,6 +355,34 @@ void prog_detach(int target, int program_fd, std::uint32_t attach_type, std::str
   if (detail::bpf_call(BPF_PROG_DETACH, attr) < 0) util::fail_errno("detaching {}", what);
 }
 
+std::optional<TaskFdAttachment> task_fd_query(int pid, int fd) {
+  std::vector<char> name(256);
+  for (;;) {
+    bpf_attr attr = zeroed_attr();
+    attr.task_fd_query.pid = static_cast<std::uint32_t>(pid);
+    attr.task_fd_query.fd = static_cast<std::uint32_t>(fd);
+    attr.task_fd_query.buf = reinterpret_cast<std::uintptr_t>(name.data());
+    attr.task_fd_query.buf_len = static_cast<std::uint32_t>(name.size());
+    if (detail::bpf_call(BPF_TASK_FD_QUERY, attr) == 0) {
+      TaskFdAttachment attachment;
+      attachment.program_id = attr.task_fd_query.prog_id;
+      attachment.fd_type = attr.task_fd_query.fd_type;
+      attachment.name.assign(name.data(), strnlen(name.data(), name.size()));
+      attachment.probe_offset = attr.task_fd_query.probe_offset;
+      attachment.probe_addr = attr.task_fd_query.probe_addr;
+      return attachment;
+    }
+    // ENOSPC: the name did not fit; buf_len says how long it is.
+    if (errno == ENOSPC && attr.task_fd_query.buf_len >= name.size() && name.size() < (1u << 20)) {
+      name.resize(std::size_t{attr.task_fd_query.buf_len} + 1);
+      continue;
+    }
+    // Not such an fd (ENOTSUPP, EBADF, EINVAL), gone (ENOENT), or a process the kernel does not
+    // let us ask about (EPERM): nothing to show for it.
+    return std::nullopt;
+  }
+}
+
 std::string_view link_type_name(std::uint32_t type) noexcept { return uapi::name_at(uapi::kLinkTypeNames, type); }
 
 }  // namespace corebpf::kernel

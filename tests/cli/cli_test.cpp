@@ -182,7 +182,7 @@ void expect_one_line_error(const Result& result, const std::string& expected) {
 TEST(Cli, UnknownObject) {
   expect_one_line_error(corebpf("frobnicate list"),
                         "unknown object 'frobnicate' (expected one of: btf, core, gen, prog, map, link, feature, net, "
-                        "cgroup, struct_ops, iter, help, version)");
+                        "cgroup, perf, struct_ops, iter, help, version)");
   EXPECT_EQ(corebpf("frobnicate").status, 2);
 }
 
@@ -192,7 +192,7 @@ TEST(Cli, UnknownVerbAndKeyword) {
   expect_one_line_error(corebpf("btf dump file /dev/null sideways"),
                         "unknown dump keyword 'sideways' (expected one of: base, format, root)");
   expect_one_line_error(corebpf("btf dump file /dev/null format"), "missing format (one of: raw, c, json)");
-  expect_one_line_error(corebpf("btf dump"), "missing BTF source (one of: id, file)");
+  expect_one_line_error(corebpf("btf dump"), "missing BTF source (one of: id, file, prog, map)");
   expect_one_line_error(corebpf("btf dump id twelve"), "BTF id 'twelve' is not a number");
   expect_one_line_error(corebpf("btf list id 1 extra"), "unexpected argument 'extra'");
   expect_one_line_error(corebpf("btf dump file /dev/null root task_struct"), "'root' applies to 'format c' only");

@@ -119,6 +119,7 @@ TEST(FeatureTable, IteratorProbes) {
   COREBPF_REQUIRE_ROOT();
   EXPECT_FALSE(kernel::has_iterator("corebpf_no_such_target"));
   EXPECT_EQ(kernel::has_iterator("task"), kernel::has_feature(kernel::Feature::task_iterator));
+  EXPECT_EQ(kernel::has_iterator("task_file"), kernel::has_feature(kernel::Feature::task_file_iterator));
   EXPECT_EQ(kernel::has_iterator("bpf_map_elem"), kernel::has_feature(kernel::Feature::map_elem_iterator));
   if (std::getenv("COREBPF_VM_GUEST") != nullptr) {
     EXPECT_TRUE(kernel::has_iterator("task"));
