@@ -371,13 +371,8 @@ TEST(CliFeature, ProbeMatchesBpftool) {
     const auto our_lines = lines(corebpf("feature probe").out);
     for (const std::string& line : lines(run("bpftool feature probe").out))
       EXPECT_TRUE(our_lines.count(line)) << "bpftool says: " << line;
-    // Helpers where 7.1 can answer (it cannot for the types that need an attach target, which it
-    // lists with none): every helper it finds, ours finds (ours also knows helpers newer than 7.1).
-    for (const auto& [key, value] : theirs["helpers"].items()) {
-      const auto our_list = ours["helpers"].value(key, json::array());
-      for (const json& helper : value)
-        EXPECT_NE(std::find(our_list.begin(), our_list.end(), helper), our_list.end()) << key << ": " << helper;
-    }
+    // Helper lists are compared with bpftool 7.7 below: 7.1 takes any refusal but "invalid func"
+    // for a yes, which on 6.18 lists packet helpers for cgroup_device programs.
   }
   const std::string peer = "/work/shared/peers/bpftool-7.7.0";
   if (fs::exists(peer)) {
