@@ -86,6 +86,8 @@ template <class... Fs>
 struct Overloaded : Fs... {
   using Fs::operator()...;
 };
+template <class... Fs>
+Overloaded(Fs...) -> Overloaded<Fs...>;  // clang 14 deduces no aggregate's arguments by itself
 
 // The fields bpftool's `link show` prints for each kind, under its JSON keys.
 LinkFields link_fields(const kernel::LinkInfo& info) {
