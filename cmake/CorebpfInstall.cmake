@@ -5,12 +5,33 @@
 #   lib/cmake/corebpf/                        find_package(corebpf): corebpf::corebpf (static),
 #                                             corebpf::corebpf_shared, corebpf::cli, corebpf_add_bpf()
 #   lib/pkgconfig/corebpf.pc                  pkg-config --cflags --libs --static corebpf
+#   share/bash-completion/completions/corebpf the CLI's bash completion     (component runtime)
+#   share/man/man8/corebpf*.8                 corebpf(8), corebpf-OBJECT(8)  (component runtime)
 include(CMakePackageConfigHelpers)
 
 set(COREBPF_CMAKE_DIR ${CMAKE_INSTALL_LIBDIR}/cmake/corebpf)
 set_target_properties(corebpf_cli PROPERTIES EXPORT_NAME cli)
 
 install(TARGETS corebpf_cli EXPORT corebpfTargets RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR} COMPONENT runtime)
+
+# The bash completion and the man pages, written by the CLI from its own grammar (src/cli/cli_docs.cpp)
+# whenever the CLI is rebuilt, so a new command is completed and documented without another edit.
+set(COREBPF_CLI_DOCS ${PROJECT_BINARY_DIR}/share)
+add_custom_command(
+  OUTPUT ${COREBPF_CLI_DOCS}/bash-completion/completions/corebpf ${COREBPF_CLI_DOCS}/man/man8/corebpf.8
+  COMMAND ${CMAKE_COMMAND} -E rm -rf ${COREBPF_CLI_DOCS}/man/man8
+  COMMAND ${CMAKE_COMMAND} -E make_directory ${COREBPF_CLI_DOCS}/bash-completion/completions
+  COMMAND sh -c "\"$1\" gen completion bash > \"$2\"" sh $<TARGET_FILE:corebpf_cli>
+          ${COREBPF_CLI_DOCS}/bash-completion/completions/corebpf
+  COMMAND corebpf_cli gen man ${COREBPF_CLI_DOCS}/man/man8 > /dev/null
+  DEPENDS corebpf_cli
+  COMMENT "Generating corebpf's bash completion and man pages"
+  VERBATIM)
+add_custom_target(corebpf_cli_docs ALL DEPENDS ${COREBPF_CLI_DOCS}/bash-completion/completions/corebpf
+                                               ${COREBPF_CLI_DOCS}/man/man8/corebpf.8)
+install(FILES ${COREBPF_CLI_DOCS}/bash-completion/completions/corebpf
+        DESTINATION ${CMAKE_INSTALL_DATADIR}/bash-completion/completions COMPONENT runtime)
+install(DIRECTORY ${COREBPF_CLI_DOCS}/man/man8 DESTINATION ${CMAKE_INSTALL_MANDIR} COMPONENT runtime)
 install(TARGETS corebpf EXPORT corebpfTargets ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR} COMPONENT dev)
 if(TARGET corebpf_shared)
   install(TARGETS corebpf_shared EXPORT corebpfTargets

@@ -28,13 +28,29 @@ std::string_view btf_feature_name(BtfFeature feature) noexcept;
 bool has_btf_feature(BtfFeature feature);
 bool has_program_type(ProgramType type);
 bool has_map_type(MapType type);
-// Whether programs of `type` may call helper `helper_id` (enum bpf_func_id).
+// Whether programs of `type` may call helper `helper_id` (enum bpf_func_id); empty when the probe
+// cannot tell. Types that need an attach target before the verifier looks at their calls load
+// their probe with one: tracing programs as tp_btf/sys_enter. A helper the verifier knows for the
+// type but keeps to some attach points (bpf_get_func_ip: fentry/fexit; bpf_d_path: listed
+// functions) counts as available, as for the other types. ext, lsm and struct_ops programs have no
+// target every kernel offers: unknown.
+std::optional<bool> helper_support(ProgramType type, std::uint32_t helper_id);
+// helper_support(), an unknown answer being no.
 bool has_helper(ProgramType type, std::uint32_t helper_id);
 
-// Whether has_helper() can answer for programs of `type`: tracing, ext, lsm and struct_ops
-// programs need an attach target before the verifier looks at their calls, and a type the kernel
-// lacks has no helpers.
+// Whether helper_support() can answer for programs of `type`: not for ext, lsm and struct_ops,
+// nor for a type the kernel lacks (which has no helpers).
 bool can_probe_helpers(ProgramType type);
+
+// Offload to network device `ifindex` (a driver whose device runs BPF itself, such as nfp), as
+// `feature probe dev NAME` asks: programs loaded with prog_ifindex, maps created with map_ifindex.
+// A device without offload answers no to every question. Not cached: devices come and go.
+bool device_has_program_type(ProgramType type, std::uint32_t ifindex);
+bool device_has_map_type(MapType type, std::uint32_t ifindex);
+bool device_has_helper(ProgramType type, std::uint32_t helper_id, std::uint32_t ifindex);
+// The misc features below (has_large_insn_limit()...) as the device takes them.
+enum class MiscFeature : std::uint8_t { large_insn_limit, bounded_loops, isa_v2, isa_v3, isa_v4 };
+bool device_has_misc(MiscFeature feature, std::uint32_t ifindex);
 
 // What bpftool's `feature probe` reports besides types and helpers.
 bool has_bpf_syscall();       // bpf() exists (CONFIG_BPF_SYSCALL)

@@ -15,6 +15,7 @@
 #include "corebpf/btf.hpp"
 #include "corebpf/fd.hpp"
 #include "corebpf/insn.hpp"
+#include "corebpf/link_info.hpp"
 
 namespace corebpf::kernel {
 
@@ -101,15 +102,6 @@ struct MapInfo {
   std::uint32_t btf_vmlinux_value_type_id = 0;
   std::optional<std::uint64_t> memlock_bytes;  // /proc/self/fdinfo "memlock"
   bool frozen = false;                         // /proc/self/fdinfo "frozen"
-};
-
-struct LinkInfo {
-  std::uint32_t id = 0;
-  std::uint32_t type = 0;  // BPF_LINK_TYPE_*
-  std::uint32_t program_id = 0;
-  // What the link is attached to, as `link show` prints it ("tp_name sys_enter", "ifindex 2",
-  // "cgroup_id 1"): the type's fields of bpf_link_info in 6.1's layout; empty when none.
-  std::vector<std::pair<std::string, std::string>> details;
 };
 
 // "raw_tracepoint", "tracing", "perf_event"...: bpftool's names of BPF_LINK_TYPE_*; "" when unknown.

@@ -3,6 +3,7 @@
 // and JSON forms (its JSON keys, so scripts written for bpftool keep working).
 #include <linux/bpf.h>
 #include <linux/capability.h>
+#include <net/if.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -24,6 +25,8 @@ namespace corebpf::cli {
 namespace {
 
 struct ProbeRequest {
+  std::string device;  // dev NAME: offload to that network device
+  std::uint32_t ifindex = 0;
   bool full = false;
   bool unprivileged = false;
   bool macros = false;
@@ -164,15 +167,98 @@ struct Misc {
   std::string_view text;
   std::string_view macro;
   bool (*probe)();
+  kernel::MiscFeature feature;
 };
 
 constexpr Misc kMisc[] = {
-    {"have_large_insn_limit", "Large program size limit", "LARGE_INSN_LIMIT", &kernel::has_large_insn_limit},
-    {"have_bounded_loops", "Bounded loop support", "BOUNDED_LOOPS", &kernel::has_bounded_loops},
-    {"have_v2_isa_extension", "ISA extension v2", "V2_ISA_EXTENSION", &kernel::has_isa_v2},
-    {"have_v3_isa_extension", "ISA extension v3", "V3_ISA_EXTENSION", &kernel::has_isa_v3},
-    {"have_v4_isa_extension", "ISA extension v4", "V4_ISA_EXTENSION", &kernel::has_isa_v4},
+    {"have_large_insn_limit", "Large program size limit", "LARGE_INSN_LIMIT", &kernel::has_large_insn_limit,
+     kernel::MiscFeature::large_insn_limit},
+    {"have_bounded_loops", "Bounded loop support", "BOUNDED_LOOPS", &kernel::has_bounded_loops,
+     kernel::MiscFeature::bounded_loops},
+    {"have_v2_isa_extension", "ISA extension v2", "V2_ISA_EXTENSION", &kernel::has_isa_v2, kernel::MiscFeature::isa_v2},
+    {"have_v3_isa_extension", "ISA extension v3", "V3_ISA_EXTENSION", &kernel::has_isa_v3, kernel::MiscFeature::isa_v3},
+    {"have_v4_isa_extension", "ISA extension v4", "V4_ISA_EXTENSION", &kernel::has_isa_v4, kernel::MiscFeature::isa_v4},
 };
+
+// `feature probe dev NAME`: what a device can offload, as bpftool asks it (the program and map
+// types a device JIT may take; the helpers of each type it takes; the misc features).
+constexpr ProgramType kOffloadProgramTypes[] = {ProgramType::sched_cls, ProgramType::xdp};
+constexpr MapType kOffloadMapTypes[] = {MapType::hash, MapType::array};
+
+std::vector<std::string_view> device_helpers(ProgramType type, const ProbeRequest& request) {
+  std::vector<std::string_view> helpers;
+  if (!kernel::device_has_program_type(type, request.ifindex)) return helpers;
+  for (std::uint32_t id = 1; !helper_name(id).empty(); ++id) {
+    if (!request.full &&
+        (id == BPF_FUNC_trace_printk || id == BPF_FUNC_trace_vprintk || id == BPF_FUNC_probe_write_user))
+      continue;
+    if (kernel::device_has_helper(type, id, request.ifindex)) helpers.push_back(helper_name(id));
+  }
+  return helpers;
+}
+
+void probe_device(Context& context, const ProbeRequest& request) {
+  const std::uint32_t ifindex = request.ifindex;
+  if (context.options.json) {
+    write_json(context, [&](util::JsonWriter& json) {
+      json.begin_object();
+      json.key("syscall_config");
+      json.begin_object();
+      json.member("have_bpf_syscall", kernel::has_bpf_syscall());
+      json.end_object();
+      json.key("program_types");
+      json.begin_object();
+      for (const ProgramType type : kOffloadProgramTypes)
+        json.member(fmt::format("have_{}_prog_type", program_type_name(type)),
+                    kernel::device_has_program_type(type, ifindex));
+      json.end_object();
+      json.key("map_types");
+      json.begin_object();
+      for (const MapType type : kOffloadMapTypes)
+        json.member(fmt::format("have_{}_map_type", map_type_name(type)), kernel::device_has_map_type(type, ifindex));
+      json.end_object();
+      json.key("helpers");
+      json.begin_object();
+      for (const ProgramType type : kOffloadProgramTypes) {
+        json.key(fmt::format("{}_available_helpers", program_type_name(type)));
+        json.begin_array();
+        for (const std::string_view helper : device_helpers(type, request)) json.value(helper);
+        json.end_array();
+      }
+      json.end_object();
+      json.key("misc");
+      json.begin_object();
+      for (const Misc& misc : kMisc) json.member(misc.key, kernel::device_has_misc(misc.feature, ifindex));
+      json.end_object();
+      json.end_object();
+    });
+    return;
+  }
+  Output& out = context.out;
+  const auto available = [](bool yes) { return yes ? "is available" : "is NOT available"; };
+  out.print("Scanning system call availability...\nbpf() syscall {}\n", available(kernel::has_bpf_syscall()));
+  out.write("\nScanning eBPF program types...\n");
+  for (const ProgramType type : kOffloadProgramTypes)
+    out.print("eBPF program_type {} {}\n", program_type_name(type),
+              available(kernel::device_has_program_type(type, ifindex)));
+  out.write("\nScanning eBPF map types...\n");
+  for (const MapType type : kOffloadMapTypes)
+    out.print("eBPF map_type {} {}\n", map_type_name(type), available(kernel::device_has_map_type(type, ifindex)));
+  out.write("\nScanning eBPF helper functions...\n");
+  for (const ProgramType type : kOffloadProgramTypes) {
+    out.print("eBPF helpers supported for program type {}:", program_type_name(type));
+    if (!kernel::device_has_program_type(type, ifindex)) {
+      out.write("\n\tProgram type not supported\n");
+      continue;
+    }
+    for (const std::string_view helper : device_helpers(type, request)) out.print("\n\t- {}", helper);
+    out.write("\n");
+  }
+  out.write("\nScanning miscellaneous eBPF features...\n");
+  for (const Misc& misc : kMisc)
+    out.print("{} {}\n", misc.text, available(kernel::device_has_misc(misc.feature, ifindex)));
+  out.write("\n");
+}
 
 void probe_json(Context& context, const ProbeRequest& request) {
   const auto& config = kernel::running_kconfig();
@@ -339,11 +425,17 @@ void probe_text(Output& out, const ProbeRequest& request) {
 }
 
 void run_probe(Context& context, Arguments& args) {
-  static constexpr std::string_view keywords[] = {"kernel", "full", "unprivileged", "macros", "prefix"};
+  static constexpr std::string_view keywords[] = {"kernel", "dev", "full", "unprivileged", "macros", "prefix"};
   ProbeRequest request;
   while (!args.empty()) {
     const std::string_view keyword = args.take_keyword(keywords, "probe keyword");
-    if (keyword == "full") {
+    if (keyword == "dev") {
+      request.device = std::string(args.take("device name"));
+      request.ifindex = ::if_nametoindex(request.device.c_str());
+      if (request.ifindex == 0)
+        util::fail(std::errc::no_such_device,
+                   "feature probe: there is no network device '{}' in this network namespace", request.device);
+    } else if (keyword == "full") {
       request.full = true;
     } else if (keyword == "unprivileged") {
       request.unprivileged = true;
@@ -355,12 +447,15 @@ void run_probe(Context& context, Arguments& args) {
     }
   }
   if (request.macros && context.options.json) throw UsageError("'macros' prints C: it takes no -j");
+  if (request.macros && !request.device.empty()) throw UsageError("'macros' describes the kernel: it takes no 'dev'");
   if (request.unprivileged) drop_bpf_capabilities();
   if (!request.unprivileged && !kernel::has_bpf_privileges())
     util::fail(std::errc::operation_not_permitted,
                "feature probe: the probes load programs and need CAP_BPF or CAP_SYS_ADMIN (run as root, or "
                "probe what users may do with 'unprivileged')");
-  if (context.options.json) {
+  if (!request.device.empty()) {
+    probe_device(context, request);
+  } else if (context.options.json) {
     probe_json(context, request);
   } else {
     probe_text(context.out, request);
@@ -368,15 +463,20 @@ void run_probe(Context& context, Arguments& args) {
 }
 
 constexpr Verb kFeatureVerbs[] = {
-    {"probe", run_probe, "probe [kernel] [full] [unprivileged] [macros [prefix PREFIX]]"},
+    {"probe", run_probe, "probe [kernel | dev NAME] [full] [unprivileged] [macros [prefix PREFIX]]"},
 };
 
 constexpr Object kFeatureObject = {
     "feature",
     kFeatureVerbs,
-    "       kernel: the running kernel (the default; probing an offload device is not supported).\n"
+    "       kernel: the running kernel (the default).\n"
+    "       dev NAME: what network device NAME can offload (its driver runs programs itself, as nfp\n"
+    "       does): sched_cls and xdp programs, hash and array maps, their helpers, the misc features;\n"
+    "       a device without offload has none of them.\n"
     "       full: also the helpers whose probe writes to the kernel log (trace_printk, probe_write_user).\n"
     "       unprivileged: what a user without CAP_BPF/CAP_SYS_ADMIN may load.\n"
+    "       Helpers of tracing programs are probed as tp_btf/sys_enter; those of ext, lsm and struct_ops\n"
+    "       programs cannot be told (they need an attach target no kernel is sure to have).\n"
     "       macros: C #defines (HAVE_*_PROG_TYPE, BPF__PROG_TYPE_*__HELPER_*), each name after PREFIX.\n",
 };
 

@@ -12,6 +12,7 @@
 #include <thread>
 #include <vector>
 
+#include "cli/cli_docs.hpp"
 #include "cli/commands.hpp"
 #include "cli/gen_disasm.hpp"
 #include "cli/output.hpp"
@@ -164,10 +165,27 @@ void run_skeleton(Context& context, Arguments& args) {
   context.out.write(header);
 }
 
+void run_completion(Context& context, Arguments& args) {
+  static constexpr std::string_view shells[] = {"bash"};
+  (void)args.take_keyword(shells, "shell");
+  args.expect_end();
+  context.out.write(bash_completion(context.objects));
+}
+
+void run_man(Context& context, Arguments& args) {
+  const std::string directory(args.take("directory"));
+  args.expect_end();
+  for (const std::string& path : write_man_pages(context.objects, directory)) {
+    if (!context.options.json) context.out.print("{}\n", path);
+  }
+}
+
 constexpr Verb kGenVerbs[] = {
     {"min_core_btf", run_min_core_btf, "min_core_btf INPUT OUTPUT OBJECT [OBJECT...] [module MODULE]..."},
     {"skeleton", run_skeleton, "skeleton OBJECT [name NAME] [type TYPE]... [btf_archive ARCHIVE]..."},
     {"disasm", run_gen_disasm, "disasm OBJECT [prog NAME] [opcodes] [linum]"},
+    {"completion", run_completion, "completion SHELL"},
+    {"man", run_man, "man DIR"},
 };
 
 constexpr Object kGenObject = {
@@ -190,7 +208,10 @@ constexpr Object kGenObject = {
     "                 <release>.btf file): the skeleton embeds what the object's CO-RE relocations\n"
     "                 need of each and loads with it where /sys/kernel/btf/vmlinux is missing\n"
     "       disasm: the object's programs before loading (prog dump xlated's notation) with each\n"
-    "                 CO-RE relocation, map, global variable, extern and subprogram named\n",
+    "                 CO-RE relocation, map, global variable, extern and subprogram named\n"
+    "       SHELL  := { bash }: completion writes the completion script of the whole grammar\n"
+    "       DIR    := where man writes corebpf.8 and one corebpf-OBJECT.8 page per object\n",
+    "generate skeletons, minimal BTF, disassembly, completion and man pages",
 };
 
 }  // namespace

@@ -173,6 +173,18 @@ void dispatch(std::span<const Object> objects, Context& context, Arguments& args
   }
 }
 
+std::span<const OptionHelp> option_help() {
+  static constexpr OptionHelp options[] = {
+      {"-j, --json", "JSON output"},
+      {"-p, --pretty", "JSON output, indented (implies --json)"},
+      {"-d, --debug", "the library's debug messages on stderr (the verifier's log included)"},
+      {"-B, --base-btf FILE", "the base BTF of split BTF (a kernel module's), as bpftool takes it"},
+      {"-V, --version", "the version"},
+      {"-h, --help", "the help of the object named, or the main help"},
+  };
+  return options;
+}
+
 void print_main_help(std::span<const Object> objects, Output& out) {
   std::vector<std::string_view> names;
   for (const Object& object : objects) names.push_back(object.name);

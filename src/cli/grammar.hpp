@@ -66,10 +66,7 @@ class Arguments {
   std::size_t next_ = 0;
 };
 
-struct Context {
-  GlobalOptions options;
-  Output& out;
-};
+struct Context;
 
 struct Verb {
   std::string_view name;
@@ -87,6 +84,15 @@ struct Object {
   std::span<const Verb> verbs;
   // Definitions of the metavariables the usage lines use ("FORMAT := { raw | c | json }").
   std::string_view definitions;
+  // One line for the man page's NAME ("inspect, load and pin BPF programs"); empty: a generic one.
+  std::string_view summary = {};
+};
+
+struct Context {
+  GlobalOptions options;
+  Output& out;
+  // Every object of the grammar, for the commands that describe it (gen completion, gen man).
+  std::span<const Object> objects{};
 };
 
 // Resolves OBJECT and VERB from `args` and runs the verb. "help" (or nothing) after an object
@@ -94,6 +100,12 @@ struct Object {
 void dispatch(std::span<const Object> objects, Context& context, Arguments& args);
 
 void print_main_help(std::span<const Object> objects, Output& out);
+// The global options as the main help lists them, one "{-j|--json}: meaning" pair each.
+struct OptionHelp {
+  std::string_view spelling;  // "-j, --json"
+  std::string_view meaning;
+};
+std::span<const OptionHelp> option_help();
 void print_object_help(const Object& object, Output& out);
 
 }  // namespace corebpf::cli

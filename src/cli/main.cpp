@@ -36,7 +36,7 @@ int run(int argc, char** argv) {
         corebpf::LogLevel::debug);
   }
   Output out;
-  Context context{line.options, out};
+  Context context{line.options, out, objects};
   if (line.options.version) {
     line.words = {"version"};
   } else if (line.options.help) {

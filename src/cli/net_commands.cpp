@@ -7,8 +7,10 @@
 #include <linux/pkt_sched.h>
 #include <net/if.h>
 
+#include <algorithm>
 #include <optional>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "cli/commands.hpp"
@@ -122,10 +124,60 @@ std::vector<std::uint32_t> flow_dissectors() {
                                 "the network namespace's flow dissector");
 }
 
+// Netfilter hooks (6.4) are no device's: every netfilter link of the system, found by walking the
+// links, in the order of the hooks they run at (family, hook, priority).
+struct NetfilterEntry {
+  std::uint32_t link_id = 0;
+  std::uint32_t prog_id = 0;
+  kernel::NetfilterLinkInfo hook;
+};
+
+std::vector<NetfilterEntry> netfilter_links() {
+  std::vector<NetfilterEntry> entries;
+  for (const std::uint32_t id : kernel::list_ids(ObjectType::link)) {
+    const auto fd = kernel::try_open_by_id(ObjectType::link, id);
+    if (!fd) continue;
+    const kernel::LinkInfo info = kernel::link_info(fd->get());
+    if (const auto* hook = info.as<kernel::NetfilterLinkInfo>()) entries.push_back({info.id, info.program_id, *hook});
+  }
+  std::sort(entries.begin(), entries.end(), [](const NetfilterEntry& a, const NetfilterEntry& b) {
+    return std::tuple(a.hook.pf, a.hook.hooknum, a.hook.priority, a.link_id) <
+           std::tuple(b.hook.pf, b.hook.hooknum, b.hook.priority, b.link_id);
+  });
+  return entries;
+}
+
+// NFPROTO_* (linux/netfilter.h) as nft names them.
+std::string netfilter_family(std::uint32_t pf) {
+  switch (pf) {
+    case 1:
+      return "inet";
+    case 2:
+      return "ip";
+    case 3:
+      return "arp";
+    case 5:
+      return "netdev";
+    case 7:
+      return "bridge";
+    case 10:
+      return "ip6";
+    default:
+      return fmt::format("pf {}", pf);
+  }
+}
+
+// NF_INET_* (the hooks of ip, ip6 and inet).
+std::string netfilter_hook(std::uint32_t hooknum) {
+  static constexpr std::string_view names[] = {"prerouting", "input", "forward", "output", "postrouting"};
+  return hooknum < std::size(names) ? std::string(names[hooknum]) : fmt::format("hook {}", hooknum);
+}
+
 void run_list(Context& context, Arguments& args) {
   static constexpr std::string_view keywords[] = {"dev"};
   std::vector<Device> wanted;
-  if (!args.empty()) {
+  const bool args_named_device = !args.empty();
+  if (args_named_device) {
     args.take_keyword(keywords, "net list keyword");
     wanted.push_back(device_named(args.take("device name")));
     args.expect_end();
@@ -139,6 +191,8 @@ void run_list(Context& context, Arguments& args) {
     for (TcEntry& entry : tc_entries(device)) tc.push_back(std::move(entry));
   }
   const std::vector<std::uint32_t> dissectors = flow_dissectors();
+  // A device named: its own attachments only; netfilter hooks belong to none.
+  const std::vector<NetfilterEntry> netfilter = args_named_device ? std::vector<NetfilterEntry>() : netfilter_links();
   if (context.options.json) {
     write_json(context, [&](util::JsonWriter& json) {
       json.begin_array();
@@ -174,6 +228,19 @@ void run_list(Context& context, Arguments& args) {
         json.end_object();
       }
       json.end_array();
+      json.key("netfilter");
+      json.begin_array();
+      for (const NetfilterEntry& e : netfilter) {
+        // bpftool's keys and order; "id" is the program's, as in the other sections.
+        json.begin_object();
+        json.member("pf", e.hook.pf);
+        json.member("hook", e.hook.hooknum);
+        json.member("prio", e.hook.priority);
+        json.member("flags", e.hook.flags);
+        json.member("id", e.prog_id);
+        json.end_object();
+      }
+      json.end_array();
       json.end_object();
       json.end_array();
     });
@@ -192,6 +259,12 @@ void run_list(Context& context, Arguments& args) {
   }
   out.write("\nflow_dissector:\n");
   for (const std::uint32_t id : dissectors) out.print("id {}\n", id);
+  out.write("\nnetfilter:\n");
+  for (const NetfilterEntry& e : netfilter) {
+    out.print("\t{} {} prio {}{}\n\t\tprog_id {}  link_id {}\n", netfilter_family(e.hook.pf),
+              netfilter_hook(e.hook.hooknum), e.hook.priority, (e.hook.flags & 1u) != 0 ? " ip_defrag" : "", e.prog_id,
+              e.link_id);
+  }
   out.write("\n");
 }
 

@@ -33,16 +33,16 @@ namespace corebpf::kernel {
 namespace {
 
 // A thread-safe memo of probe answers by key.
-template <typename Key>
+template <typename Key, typename Answer = bool>
 class ProbeCache {
  public:
-  bool get(const Key& key, const std::function<bool()>& probe) {
+  Answer get(const Key& key, const std::function<Answer()>& probe) {
     {
       std::lock_guard lock(mutex_);
       if (auto it = answers_.find(key); it != answers_.end()) return it->second;
     }
     // Probes run outside the lock: two threads may both probe once, with the same answer.
-    const bool answer = probe();
+    const Answer answer = probe();
     std::lock_guard lock(mutex_);
     answers_.emplace(key, answer);
     return answer;
@@ -50,7 +50,7 @@ class ProbeCache {
 
  private:
   std::mutex mutex_;
-  std::map<Key, bool> answers_;
+  std::map<Key, Answer> answers_;
 };
 
 using corebpf::kernel::detail::zeroed_attr;
@@ -124,17 +124,37 @@ std::optional<AttachType> probe_attach_type(ProgramType type) {
   }
 }
 
-detail::LoadOutcome load_probe(ProgramType type, std::span<const Insn> insns, std::uint32_t log_level) {
+// Tracing programs load only with an attach target, which the verifier checks before any call:
+// the helper probes give them the sys_enter raw tracepoint through BTF (tp_btf/sys_enter, as old
+// as the type itself, 5.5). 0 when the running kernel's BTF lacks it.
+std::uint32_t tracing_probe_target() {
+  static const std::uint32_t id = [] {
+    const auto& vmlinux = running_vmlinux_btf();
+    if (!vmlinux) return 0u;
+    const auto type = vmlinux->find("btf_trace_sys_enter", btf::Kind::Typedef);
+    return type ? static_cast<std::uint32_t>(type->id()) : 0u;
+  }();
+  return id;
+}
+
+// `ifindex`: offloaded to that network device (prog_ifindex); 0 for the host.
+detail::LoadOutcome load_probe(ProgramType type, std::span<const Insn> insns, std::uint32_t log_level,
+                               std::uint32_t ifindex = 0, bool with_target = false) {
   detail::ProgramLoadRequest request;
   request.type = type;
   request.insns = insns;
   request.name = "probe";
   request.expected_attach_type = probe_attach_type(type);
+  if (with_target && type == ProgramType::tracing) {
+    request.expected_attach_type = AttachType::trace_raw_tp;
+    request.attach_btf_id = tracing_probe_target();
+  }
   // Syscall programs load only sleepable; otherwise the verifier's refusal would hide whether a
   // helper exists.
   if (type == ProgramType::syscall) request.flags |= BPF_F_SLEEPABLE;
   request.kernel_version = running_kernel_version();
   request.log_level = log_level;
+  request.ifindex = ifindex;
   return detail::load_program(request);
 }
 
@@ -147,19 +167,38 @@ bool probe_program_type(ProgramType type) {
   return !outcome.log.empty();
 }
 
-bool probe_helper(ProgramType type, std::uint32_t helper_id) {
+// Whether the helper probe of `type` can tell anything: the types that need an attach target load
+// their probe with one where corebpf knows a target every kernel has (tracing: tp_btf/sys_enter);
+// ext (a target program), lsm (refused where the BPF LSM is off) and struct_ops (a struct_ops
+// map's member) have none, so their answer is unknown.
+bool helper_probe_decides(ProgramType type) {
+  switch (type) {
+    case ProgramType::tracing:
+      return tracing_probe_target() != 0;
+    case ProgramType::ext:
+    case ProgramType::lsm:
+    case ProgramType::struct_ops:
+      return false;
+    default:
+      return true;
+  }
+}
+
+std::optional<bool> probe_helper(ProgramType type, std::uint32_t helper_id, std::uint32_t ifindex = 0) {
+  if (!helper_probe_decides(type)) return std::nullopt;
   const std::array<Insn, 3> call = {
       Insn{Insn::kJmp | Insn::kCall, 0, 0, static_cast<std::int32_t>(helper_id)},
       Insn{Insn::kAlu64 | Insn::kMov | Insn::kK, 0, 0, 0},
       Insn{Insn::kJmp | Insn::kExit, 0, 0, 0},
   };
-  const auto outcome = load_probe(type, call, 1);
+  const auto outcome = load_probe(type, call, 1, ifindex, true);
   if (outcome.fd) return true;
-  if (outcome.log.empty()) return false;  // the program type itself is unknown
+  if (outcome.log.empty()) return false;  // the program type itself is unknown (or not on the device)
   // Rejections for other reasons (arguments the call lacks) mean the helper exists.
   return outcome.log.find("invalid func ") == std::string::npos &&
          outcome.log.find("unknown func ") == std::string::npos &&
          outcome.log.find("cannot use helper") == std::string::npos &&
+         outcome.log.find("not supported for tp_btf") == std::string::npos &&
          outcome.log.find("cannot call GPL-restricted") == std::string::npos;
 }
 
@@ -313,16 +352,14 @@ bool has_map_type(MapType type) {
   return cache.get(type, [type] { return probe_map_type(type); });
 }
 
-bool has_helper(ProgramType type, std::uint32_t helper_id) {
-  static ProbeCache<std::pair<ProgramType, std::uint32_t>> cache;
+std::optional<bool> helper_support(ProgramType type, std::uint32_t helper_id) {
+  static ProbeCache<std::pair<ProgramType, std::uint32_t>, std::optional<bool>> cache;
   return cache.get({type, helper_id}, [type, helper_id] { return probe_helper(type, helper_id); });
 }
 
-bool can_probe_helpers(ProgramType type) {
-  // These load only with an attach target, which the verifier checks before any helper call.
-  return type != ProgramType::tracing && type != ProgramType::ext && type != ProgramType::lsm &&
-         type != ProgramType::struct_ops && has_program_type(type);
-}
+bool has_helper(ProgramType type, std::uint32_t helper_id) { return helper_support(type, helper_id).value_or(false); }
+
+bool can_probe_helpers(ProgramType type) { return helper_probe_decides(type) && has_program_type(type); }
 
 bool has_bpf_syscall() {
   static const bool answer = [] {
@@ -341,69 +378,93 @@ bool socket_filter_loads(std::span<const Insn> insns) {
 
 }  // namespace
 
+namespace {
+
+// The instructions of each misc probe: they load where the kernel (or device) has the feature.
+std::vector<Insn> misc_probe_insns(MiscFeature feature) {
+  const Insn exit{Insn::kJmp | Insn::kExit, 0, 0, 0};
+  switch (feature) {
+    case MiscFeature::large_insn_limit: {
+      // One instruction past the old limit (BPF_MAXINSNS, 4096).
+      std::vector<Insn> insns(4097, Insn{Insn::kAlu64 | Insn::kMov | Insn::kK, 0, 0, 0});
+      insns.back() = exit;
+      return insns;
+    }
+    case MiscFeature::bounded_loops:
+      // r0 = 10; loop: r0 -= 1; if r0 != 0 goto loop; exit
+      return {Insn{Insn::kAlu64 | Insn::kMov | Insn::kK, 0, 0, 10},
+              Insn{Insn::kAlu64 | 0x10 /* sub */ | Insn::kK, 0, 0, 1},
+              Insn{Insn::kJmp | 0x50 /* jne */ | Insn::kK, 0, -2, 0}, exit};
+    case MiscFeature::isa_v2:
+      // r0 = 0; if r0 < 1 goto +1; r0 = 1; exit  (jlt, 4.14)
+      return {Insn{Insn::kAlu64 | Insn::kMov | Insn::kK, 0, 0, 0},
+              Insn{Insn::kJmp | 0xa0 /* jlt */ | Insn::kK, 0, 1, 1},
+              Insn{Insn::kAlu64 | Insn::kMov | Insn::kK, 0, 0, 1}, exit};
+    case MiscFeature::isa_v3:
+      // r0 = 0; if w0 < 1 goto +1; r0 = 1; exit  (32-bit jumps, 5.1)
+      return {Insn{Insn::kAlu64 | Insn::kMov | Insn::kK, 0, 0, 0},
+              Insn{Insn::kJmp32 | 0xa0 /* jlt */ | Insn::kK, 0, 1, 1},
+              Insn{Insn::kAlu64 | Insn::kMov | Insn::kK, 0, 0, 1}, exit};
+    case MiscFeature::isa_v4:
+      // r0 = 0; r0 = (s8)r0; exit  (sign-extending moves, 6.6)
+      return {Insn{Insn::kAlu64 | Insn::kMov | Insn::kK, 0, 0, 0}, Insn{Insn::kAlu64 | Insn::kMov | Insn::kX, 0, 8, 0},
+              exit};
+  }
+  return {};
+}
+
+bool misc_answer(MiscFeature feature) { return socket_filter_loads(misc_probe_insns(feature)); }
+
+}  // namespace
+
 bool has_large_insn_limit() {
-  static const bool answer = [] {
-    // One instruction past the old limit (BPF_MAXINSNS, 4096).
-    std::vector<Insn> insns(4097, Insn{Insn::kAlu64 | Insn::kMov | Insn::kK, 0, 0, 0});
-    insns.back() = Insn{Insn::kJmp | Insn::kExit, 0, 0, 0};
-    return socket_filter_loads(insns);
-  }();
+  static const bool answer = misc_answer(MiscFeature::large_insn_limit);
   return answer;
 }
 
 bool has_bounded_loops() {
-  static const bool answer = [] {
-    // r0 = 10; loop: r0 -= 1; if r0 != 0 goto loop; exit
-    const std::array<Insn, 4> insns = {
-        Insn{Insn::kAlu64 | Insn::kMov | Insn::kK, 0, 0, 10},
-        Insn{Insn::kAlu64 | 0x10 /* sub */ | Insn::kK, 0, 0, 1},
-        Insn{Insn::kJmp | 0x50 /* jne */ | Insn::kK, 0, -2, 0},
-        Insn{Insn::kJmp | Insn::kExit, 0, 0, 0},
-    };
-    return socket_filter_loads(insns);
-  }();
+  static const bool answer = misc_answer(MiscFeature::bounded_loops);
   return answer;
 }
 
 bool has_isa_v2() {
-  static const bool answer = [] {
-    // r0 = 0; if r0 < 1 goto +1; r0 = 1; exit  (jlt, 4.14)
-    const std::array<Insn, 4> insns = {
-        Insn{Insn::kAlu64 | Insn::kMov | Insn::kK, 0, 0, 0},
-        Insn{Insn::kJmp | 0xa0 /* jlt */ | Insn::kK, 0, 1, 1},
-        Insn{Insn::kAlu64 | Insn::kMov | Insn::kK, 0, 0, 1},
-        Insn{Insn::kJmp | Insn::kExit, 0, 0, 0},
-    };
-    return socket_filter_loads(insns);
-  }();
+  static const bool answer = misc_answer(MiscFeature::isa_v2);
   return answer;
 }
 
 bool has_isa_v3() {
-  static const bool answer = [] {
-    // r0 = 0; if w0 < 1 goto +1; r0 = 1; exit  (32-bit jumps, 5.1)
-    const std::array<Insn, 4> insns = {
-        Insn{Insn::kAlu64 | Insn::kMov | Insn::kK, 0, 0, 0},
-        Insn{Insn::kJmp32 | 0xa0 /* jlt */ | Insn::kK, 0, 1, 1},
-        Insn{Insn::kAlu64 | Insn::kMov | Insn::kK, 0, 0, 1},
-        Insn{Insn::kJmp | Insn::kExit, 0, 0, 0},
-    };
-    return socket_filter_loads(insns);
-  }();
+  static const bool answer = misc_answer(MiscFeature::isa_v3);
   return answer;
 }
 
 bool has_isa_v4() {
-  static const bool answer = [] {
-    // r0 = 0; r0 = (s8)r0; exit  (sign-extending moves, 6.6)
-    const std::array<Insn, 3> insns = {
-        Insn{Insn::kAlu64 | Insn::kMov | Insn::kK, 0, 0, 0},
-        Insn{Insn::kAlu64 | Insn::kMov | Insn::kX, 0, 8, 0},
-        Insn{Insn::kJmp | Insn::kExit, 0, 0, 0},
-    };
-    return socket_filter_loads(insns);
-  }();
+  static const bool answer = misc_answer(MiscFeature::isa_v4);
   return answer;
+}
+
+// Offload: what bpftool asks of a device, sched_cls and xdp programs and hash and array maps
+// (the kinds a device's JIT may take); every other kind is the host's.
+bool device_has_program_type(ProgramType type, std::uint32_t ifindex) {
+  return static_cast<bool>(load_probe(type, kReturnZero, 0, ifindex).fd);
+}
+
+bool device_has_map_type(MapType type, std::uint32_t ifindex) {
+  bpf_attr attr = zeroed_attr();
+  attr.map_type = static_cast<std::uint32_t>(type);
+  attr.key_size = 4;
+  attr.value_size = 4;
+  attr.max_entries = 1;
+  attr.map_ifindex = ifindex;
+  const long fd = detail::bpf_call(BPF_MAP_CREATE, attr);
+  return static_cast<bool>(UniqueFd(fd >= 0 ? static_cast<int>(fd) : -1));
+}
+
+bool device_has_helper(ProgramType type, std::uint32_t helper_id, std::uint32_t ifindex) {
+  return device_has_program_type(type, ifindex) && probe_helper(type, helper_id, ifindex).value_or(false);
+}
+
+bool device_has_misc(MiscFeature feature, std::uint32_t ifindex) {
+  return static_cast<bool>(load_probe(ProgramType::sched_cls, misc_probe_insns(feature), 0, ifindex).fd);
 }
 
 bool has_mmapable_arrays() {

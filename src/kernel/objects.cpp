@@ -62,11 +62,6 @@ std::optional<std::uint64_t> fdinfo_number(int fd, std::string_view field) {
   }
 }
 
-std::string attach_type_text(std::uint32_t type) {
-  const std::string_view name = attach_type_name(static_cast<AttachType>(type));
-  return name.empty() ? fmt::format("{}", type) : std::string(name);
-}
-
 }  // namespace
 
 std::string_view object_type_name(ObjectType type) noexcept {
@@ -261,49 +256,161 @@ MapInfo map_info(int fd) {
   return info;
 }
 
+namespace {
+
+// Iterator targets whose link info carries the map, the cgroup or the task iterated
+// (kernel/bpf/map_iter.c, net/core/bpf_sk_storage.c, net/core/sock_map.c, kernel/bpf/cgroup_iter.c,
+// kernel/bpf/task_iter.c).
+bool is_map_iter(std::string_view target) {
+  return target == "bpf_map_elem" || target == "bpf_sk_storage_map" || target == "sockmap";
+}
+bool is_task_iter(std::string_view target) { return target == "task" || target == "task_file" || target == "task_vma"; }
+
+template <class T>
+std::uint64_t user_pointer(T* data) {
+  return reinterpret_cast<std::uintptr_t>(data);
+}
+
+}  // namespace
+
+// The kernel fills bpf_link_info in two steps: the first call tells the type (and the counts of
+// what comes back through buffers); names, addresses and offsets come only through buffers the
+// caller provides in a second call, in the union member of that type.
 LinkInfo link_info(int fd) {
-  bpf_link_info raw{};
   const auto what = fmt::format("(link fd {})", fd);
+  uapi::bpf_link_info raw{};
   detail::object_info(fd, &raw, sizeof(raw), what);
-  // Names (tracepoint, iterator target) come back only through a buffer the caller provides, and
-  // which union member holds it depends on the type the first call told.
-  std::array<char, 256> name{};
-  if (raw.type == BPF_LINK_TYPE_RAW_TRACEPOINT || raw.type == BPF_LINK_TYPE_ITER) {
-    const auto type = raw.type;
-    raw = bpf_link_info{};
-    if (type == BPF_LINK_TYPE_RAW_TRACEPOINT) {
-      raw.raw_tracepoint.tp_name = reinterpret_cast<std::uintptr_t>(name.data());
-      raw.raw_tracepoint.tp_name_len = name.size();
-    } else {
-      raw.iter.target_name = reinterpret_cast<std::uintptr_t>(name.data());
-      raw.iter.target_name_len = name.size();
-    }
-    detail::object_info(fd, &raw, sizeof(raw), what);
-  }
   LinkInfo info{raw.id, raw.type, raw.prog_id, {}};
-  auto& d = info.details;
+  const auto again = [&](auto&& set_buffers) {
+    uapi::bpf_link_info request{};
+    set_buffers(request);
+    detail::object_info(fd, &request, sizeof(request), what);
+    return request;
+  };
+  // PATH_MAX: the longest name the kernel gives back (uprobe paths; KSYM_NAME_LEN is less).
+  std::vector<char> name(4096);
+  const auto name_text = [&] { return fixed_string(name.data(), name.size()); };
   switch (raw.type) {
-    case BPF_LINK_TYPE_RAW_TRACEPOINT:
-      d.emplace_back("tp_name", fixed_string(name.data(), name.size()));
+    case uapi::BPF_LINK_TYPE_RAW_TRACEPOINT:
+      again([&](uapi::bpf_link_info& r) {
+        r.raw_tracepoint.tp_name = user_pointer(name.data());
+        r.raw_tracepoint.tp_name_len = static_cast<std::uint32_t>(name.size());
+      });
+      info.details = RawTracepointLinkInfo{name_text()};
       break;
-    case BPF_LINK_TYPE_ITER:
-      d.emplace_back("target_name", fixed_string(name.data(), name.size()));
+    case uapi::BPF_LINK_TYPE_TRACING:
+      info.details = TracingLinkInfo{raw.tracing.attach_type, raw.tracing.target_obj_id, raw.tracing.target_btf_id};
       break;
-    case BPF_LINK_TYPE_TRACING:
-      d.emplace_back("attach_type", attach_type_text(raw.tracing.attach_type));
-      d.emplace_back("target_obj_id", fmt::format("{}", raw.tracing.target_obj_id));
-      d.emplace_back("target_btf_id", fmt::format("{}", raw.tracing.target_btf_id));
+    case uapi::BPF_LINK_TYPE_CGROUP:
+      info.details = CgroupLinkInfo{raw.cgroup.cgroup_id, raw.cgroup.attach_type};
       break;
-    case BPF_LINK_TYPE_CGROUP:
-      d.emplace_back("cgroup_id", fmt::format("{}", raw.cgroup.cgroup_id));
-      d.emplace_back("attach_type", attach_type_text(raw.cgroup.attach_type));
+    case uapi::BPF_LINK_TYPE_ITER: {
+      const auto r = again([&](uapi::bpf_link_info& r) {
+        r.iter.target_name = user_pointer(name.data());
+        r.iter.target_name_len = static_cast<std::uint32_t>(name.size());
+      });
+      IterLinkInfo iter{name_text(), {}, {}, {}};
+      if (is_map_iter(iter.target_name)) iter.map_id = r.iter.map.map_id;
+      if (iter.target_name == "cgroup")
+        iter.cgroup = IterLinkInfo::Cgroup{r.iter.cgroup.cgroup_id, r.iter.cgroup.order};
+      if (is_task_iter(iter.target_name)) iter.task = IterLinkInfo::Task{r.iter.task.tid, r.iter.task.pid};
+      info.details = std::move(iter);
       break;
-    case BPF_LINK_TYPE_NETNS:
-      d.emplace_back("netns_ino", fmt::format("{}", raw.netns.netns_ino));
-      d.emplace_back("attach_type", attach_type_text(raw.netns.attach_type));
+    }
+    case uapi::BPF_LINK_TYPE_NETNS:
+      info.details = NetnsLinkInfo{raw.netns.netns_ino, raw.netns.attach_type};
       break;
-    case BPF_LINK_TYPE_XDP:
-      d.emplace_back("ifindex", fmt::format("{}", raw.xdp.ifindex));
+    case uapi::BPF_LINK_TYPE_XDP:
+      info.details = XdpLinkInfo{raw.xdp.ifindex};
+      break;
+    case uapi::BPF_LINK_TYPE_STRUCT_OPS:
+      info.details = StructOpsLinkInfo{raw.struct_ops.map_id};
+      break;
+    case uapi::BPF_LINK_TYPE_NETFILTER:
+      info.details =
+          NetfilterLinkInfo{raw.netfilter.pf, raw.netfilter.hooknum, raw.netfilter.priority, raw.netfilter.flags};
+      break;
+    case uapi::BPF_LINK_TYPE_KPROBE_MULTI: {
+      KprobeMultiLinkInfo multi;
+      multi.flags = raw.kprobe_multi.flags;
+      multi.missed = raw.kprobe_multi.missed;
+      const std::uint32_t count = raw.kprobe_multi.count;
+      // A link has at least one address: a zero count is a kernel (before 6.6) that reports none.
+      if (count != 0) {
+        multi.count = count;
+        multi.addresses.resize(count);
+        multi.cookies.resize(count);
+        const auto r = again([&](uapi::bpf_link_info& r) {
+          r.kprobe_multi.addrs = user_pointer(multi.addresses.data());
+          r.kprobe_multi.cookies = user_pointer(multi.cookies.data());
+          r.kprobe_multi.count = count;
+        });
+        multi.missed = r.kprobe_multi.missed;
+      }
+      info.details = std::move(multi);
+      break;
+    }
+    case uapi::BPF_LINK_TYPE_UPROBE_MULTI: {
+      UprobeMultiLinkInfo multi;
+      const std::uint32_t count = raw.uprobe_multi.count;
+      multi.offsets.resize(count);
+      multi.ref_ctr_offsets.resize(count);
+      multi.cookies.resize(count);
+      const auto r = again([&](uapi::bpf_link_info& r) {
+        r.uprobe_multi.path = user_pointer(name.data());
+        r.uprobe_multi.path_size = static_cast<std::uint32_t>(name.size());
+        if (count == 0) return;
+        r.uprobe_multi.offsets = user_pointer(multi.offsets.data());
+        r.uprobe_multi.ref_ctr_offsets = user_pointer(multi.ref_ctr_offsets.data());
+        r.uprobe_multi.cookies = user_pointer(multi.cookies.data());
+        r.uprobe_multi.count = count;
+      });
+      multi.path = name_text();
+      multi.count = r.uprobe_multi.count;
+      multi.flags = r.uprobe_multi.flags;
+      multi.pid = r.uprobe_multi.pid;
+      info.details = std::move(multi);
+      break;
+    }
+    case uapi::BPF_LINK_TYPE_PERF_EVENT: {
+      PerfEventLinkInfo perf;
+      perf.kind = static_cast<PerfEventLinkInfo::Kind>(raw.perf_event.type);
+      using Kind = PerfEventLinkInfo::Kind;
+      if (perf.kind == Kind::event) {
+        perf.config = raw.perf_event.event.config;
+        perf.event_type = raw.perf_event.event.type;
+        perf.cookie = raw.perf_event.event.cookie;
+      } else if (perf.kind != Kind::unspec) {
+        // uprobe.file_name, kprobe.func_name and tracepoint.tp_name share their place, as do the
+        // lengths; the kind is known from the first call.
+        const auto r = again([&](uapi::bpf_link_info& r) {
+          r.perf_event.uprobe.file_name = user_pointer(name.data());
+          r.perf_event.uprobe.name_len = static_cast<std::uint32_t>(name.size());
+        });
+        perf.name = name_text();
+        if (perf.kind == Kind::uprobe || perf.kind == Kind::uretprobe) {
+          perf.offset = r.perf_event.uprobe.offset;
+          perf.cookie = r.perf_event.uprobe.cookie;
+        } else if (perf.kind == Kind::kprobe || perf.kind == Kind::kretprobe) {
+          perf.offset = r.perf_event.kprobe.offset;
+          perf.address = r.perf_event.kprobe.addr;
+          perf.missed = r.perf_event.kprobe.missed;
+          perf.cookie = r.perf_event.kprobe.cookie;
+        } else if (perf.kind == Kind::tracepoint) {
+          perf.cookie = r.perf_event.tracepoint.cookie;
+        }
+      }
+      info.details = std::move(perf);
+      break;
+    }
+    case uapi::BPF_LINK_TYPE_TCX:
+      info.details = TcxLinkInfo{raw.tcx.ifindex, raw.tcx.attach_type};
+      break;
+    case uapi::BPF_LINK_TYPE_NETKIT:
+      info.details = NetkitLinkInfo{raw.netkit.ifindex, raw.netkit.attach_type};
+      break;
+    case uapi::BPF_LINK_TYPE_SOCKMAP:
+      info.details = SockmapLinkInfo{raw.sockmap.map_id, raw.sockmap.attach_type};
       break;
     default:
       break;

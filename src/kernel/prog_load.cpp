@@ -26,6 +26,7 @@ LoadOutcome attempt_program(const ProgramLoadRequest& request, std::uint32_t log
   attr.license = reinterpret_cast<std::uintptr_t>(license.c_str());
   attr.kern_version = request.kernel_version;
   attr.prog_flags = request.flags;
+  attr.prog_ifindex = request.ifindex;
   std::memcpy(attr.prog_name, request.name.data(), std::min(request.name.size(), sizeof(attr.prog_name) - 1));
   if (request.expected_attach_type)
     attr.expected_attach_type = static_cast<std::uint32_t>(*request.expected_attach_type);

@@ -44,6 +44,7 @@ struct ProgramLoadRequest {
   std::uint32_t attach_btf_id = 0;
   int attach_btf_obj_fd = -1;  // a module's BTF for attach_btf_id
   int attach_prog_fd = -1;     // freplace: the program whose function is replaced (attach_btf_id in its BTF)
+  std::uint32_t ifindex = 0;   // prog_ifindex: offloaded to this network device (nfp)
   // Module BTF fds that kfunc calls name by index (the call's off); slot 0 stands for vmlinux.
   std::span<const int> fd_array;
   // 0: a log only when the load fails (then at level 1); 1 or 2: always at that level.

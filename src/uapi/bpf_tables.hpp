@@ -95,7 +95,7 @@ inline constexpr std::array<std::string_view, 33> kProgramTypeNames = {
 };
 
 // bpftool's names of BPF_MAP_TYPE_* (enum bpf_map_type).
-inline constexpr std::array<std::string_view, 34> kMapTypeNames = {
+inline constexpr std::array<std::string_view, 35> kMapTypeNames = {
     "unspec",
     "hash",
     "array",
@@ -130,6 +130,7 @@ inline constexpr std::array<std::string_view, 34> kMapTypeNames = {
     "user_ringbuf",
     "cgrp_storage",
     "arena",
+    "insn_array",  // Linux 6.19, newer than the pinned release
 };
 
 // bpftool's names of enum bpf_attach_type (enum bpf_attach_type).

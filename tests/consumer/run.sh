@@ -15,6 +15,8 @@ tmp=$(mktemp -d /tmp/corebpf-consumer.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 cmake --install "$build" --prefix "$tmp/prefix" >/dev/null
 test -x "$tmp/prefix/bin/corebpf"
+test -s "$tmp/prefix/share/bash-completion/completions/corebpf"
+test -s "$tmp/prefix/share/man/man8/corebpf.8" && test -s "$tmp/prefix/share/man/man8/corebpf-prog.8"
 test -f "$tmp/prefix/lib/libcorebpf.a"
 test -f "$tmp/prefix/lib/cmake/corebpf/corebpfConfig.cmake"
 test -f "$tmp/prefix/lib/cmake/corebpf/corebpfConfigVersion.cmake"

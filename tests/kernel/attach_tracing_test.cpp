@@ -253,7 +253,10 @@ TEST(AttachRawTracepoint, SysEnterCountsGetppid) {
   const auto info = link.info();
   EXPECT_EQ(info.program_id, object.program("on_raw_sys_enter").info().id);
   // The tracepoint's name comes back through a second info call once the type is known.
-  EXPECT_EQ(info.details, (std::vector<std::pair<std::string, std::string>>{{"tp_name", "sys_enter"}}));
+  EXPECT_EQ(info.type, BPF_LINK_TYPE_RAW_TRACEPOINT);
+  const auto* raw_tp = info.as<corebpf::kernel::RawTracepointLinkInfo>();
+  ASSERT_NE(raw_tp, nullptr);
+  EXPECT_EQ(raw_tp->tp_name, "sys_enter");
   for (int i = 0; i < 3; ++i) raw_getppid();
   EXPECT_EQ(state.raw_getppid_hits, 3u);
   link.detach();
@@ -357,7 +360,11 @@ TEST(AttachIter, PinnedIteratorReadsThroughThePin) {
   EXPECT_NE(via_cat.find("\n" + own_task_line() + "\n"), std::string::npos);
   auto reopened = Link::open_pinned(path);
   EXPECT_EQ(reopened.info().program_id, object.program("dump_tasks").info().id);
-  EXPECT_EQ(reopened.info().details, (std::vector<std::pair<std::string, std::string>>{{"target_name", "task"}}));
+  const auto reopened_info = reopened.info();
+  const auto* iter = reopened_info.as<corebpf::kernel::IterLinkInfo>();
+  ASSERT_NE(iter, nullptr);
+  EXPECT_EQ(iter->target_name, "task");
+  EXPECT_FALSE(iter->map_id);
   EXPECT_NE(reopened.read_iterator().find(own_task_line()), std::string::npos);
   Link::unpin(path);
   EXPECT_FALSE(std::filesystem::exists(path));

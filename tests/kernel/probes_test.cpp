@@ -138,6 +138,40 @@ TEST(FeatureProbes, UnknownTypesAndHelpersAreAbsent) {
   EXPECT_FALSE(kernel::has_helper(ProgramType::tracepoint, 100000));
 }
 
+// Tracing programs load only with an attach target: their helper probe gives them tp_btf/sys_enter,
+// so the answers are the verifier's for that program, not "yes" for every refused load. ext, lsm
+// and struct_ops probes cannot tell: unknown, never a guess.
+TEST(FeatureProbes, HelpersOfTypesThatNeedAnAttachTarget) {
+  COREBPF_REQUIRE_ROOT();
+  for (const ProgramType type : {ProgramType::ext, ProgramType::lsm, ProgramType::struct_ops}) {
+    EXPECT_FALSE(kernel::can_probe_helpers(type));
+    EXPECT_EQ(kernel::helper_support(type, BPF_FUNC_ktime_get_ns), std::nullopt);
+    EXPECT_FALSE(kernel::has_helper(type, BPF_FUNC_ktime_get_ns));
+  }
+  if (!kernel::has_program_type(ProgramType::tracing)) GTEST_SKIP() << test::unsupported("tracing programs");
+  ASSERT_TRUE(kernel::can_probe_helpers(ProgramType::tracing));
+  EXPECT_EQ(kernel::helper_support(ProgramType::tracing, BPF_FUNC_ktime_get_ns), true);
+  EXPECT_EQ(kernel::helper_support(ProgramType::tracing, BPF_FUNC_get_current_pid_tgid), true);
+  EXPECT_EQ(kernel::helper_support(ProgramType::tracing, BPF_FUNC_get_current_task_btf), true);
+  // Packet helpers are not a tracing program's (a probe without a target said yes to them).
+  EXPECT_EQ(kernel::helper_support(ProgramType::tracing, BPF_FUNC_xdp_adjust_head), false);
+  EXPECT_EQ(kernel::helper_support(ProgramType::tracing, BPF_FUNC_skb_store_bytes), false);
+  EXPECT_EQ(kernel::helper_support(ProgramType::tracing, 100000), false);
+}
+
+// A device without offload (lo) takes no program, map or feature, as bpftool reports it.
+TEST(FeatureProbes, DeviceWithoutOffload) {
+  COREBPF_REQUIRE_ROOT();
+  EXPECT_FALSE(kernel::device_has_program_type(ProgramType::xdp, 1));
+  EXPECT_FALSE(kernel::device_has_program_type(ProgramType::sched_cls, 1));
+  EXPECT_FALSE(kernel::device_has_map_type(MapType::hash, 1));
+  EXPECT_FALSE(kernel::device_has_helper(ProgramType::xdp, BPF_FUNC_redirect, 1));
+  EXPECT_FALSE(kernel::device_has_misc(kernel::MiscFeature::bounded_loops, 1));
+  // ... while the host takes them.
+  EXPECT_TRUE(kernel::has_program_type(ProgramType::xdp));
+  EXPECT_TRUE(kernel::has_bounded_loops());
+}
+
 TEST(FeatureProbes, ThreadSafeAndCached) {
   COREBPF_REQUIRE_ROOT();
   std::vector<std::thread> threads;
