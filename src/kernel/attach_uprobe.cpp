@@ -4,6 +4,7 @@
 #include <elf.h>
 #include <fcntl.h>
 #include <linux/perf_event.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -14,7 +15,9 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <sstream>
 
@@ -62,21 +65,52 @@ std::string resolve_binary(const std::string& binary, std::string_view what) {
 // Read, not mapped: the kernel puts a uprobe's breakpoint into every executable-capable mapping
 // of the file, ours included, and counts the probe's semaphore once more for it, never to take
 // it back when we unmap. A private copy of the bytes is outside all of that.
-elf::ElfFile open_binary(const std::string& path, std::string_view what) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) util::fail_errno("{}: cannot open {}", what, path);
-  std::vector<std::byte> bytes;
-  char buffer[1 << 16];
-  while (in.read(buffer, sizeof(buffer)) || in.gcount() > 0) {
-    const auto* begin = reinterpret_cast<const std::byte*>(buffer);
-    bytes.insert(bytes.end(), begin, begin + in.gcount());
+//
+// The last binary read is kept (by device, inode, size and modification time): attaching many
+// probes to one binary one by one (a thousand functions of a large executable) reads it once,
+// not once per probe. It is one entry, so what stays in memory is at most one binary's copy.
+std::shared_ptr<const elf::ElfFile> open_binary(const std::string& path, std::string_view what) {
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd) util::fail_errno("{}: cannot open {}", what, path);
+  struct stat st {};
+  if (::fstat(fd.get(), &st) != 0) util::fail_errno("{}: cannot stat {}", what, path);
+  struct Identity {
+    dev_t device;
+    ino_t inode;
+    off_t size;
+    std::int64_t mtime_ns;
+    bool operator==(const Identity&) const = default;
+  };
+  const Identity identity{st.st_dev, st.st_ino, st.st_size,
+                          std::int64_t{st.st_mtim.tv_sec} * 1'000'000'000 + st.st_mtim.tv_nsec};
+  static std::mutex cache_mutex;
+  static std::optional<Identity> cached_identity;
+  static std::shared_ptr<const elf::ElfFile> cached_file;
+  {
+    const std::lock_guard lock(cache_mutex);
+    if (cached_identity == identity) return cached_file;
   }
-  if (in.bad()) util::fail_errno("{}: cannot read {}", what, path);
+  std::vector<std::byte> bytes(static_cast<std::size_t>(std::max<off_t>(st.st_size, 0)));
+  std::size_t used = 0;
+  while (used < bytes.size()) {
+    const ssize_t n = ::pread(fd.get(), bytes.data() + used, bytes.size() - used, static_cast<off_t>(used));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) util::fail_errno("{}: cannot read {}", what, path);
+    if (n == 0) break;  // shrank while read: parsed as it is, the ELF checks say if it is whole
+    used += static_cast<std::size_t>(n);
+  }
+  bytes.resize(used);
+  std::shared_ptr<const elf::ElfFile> file;
   try {
-    return elf::ElfFile::from_file_bytes(util::FileBytes::from_vector(std::move(bytes)), path);
+    file = std::make_shared<const elf::ElfFile>(
+        elf::ElfFile::from_file_bytes(util::FileBytes::from_vector(std::move(bytes)), path));
   } catch (const Error& e) {
     throw Error(e.errno_value(), fmt::format("{}: {}", what, e.message()));
   }
+  const std::lock_guard lock(cache_mutex);
+  cached_identity = identity;
+  cached_file = file;
+  return file;
 }
 
 // ---- The uprobe PMU (/sys/bus/event_source/devices/uprobe, 4.17+); tracefs (kernel/tracefs.hpp).
@@ -323,7 +357,7 @@ Link Program::attach_uprobe(const std::string& binary, const UprobeOptions& opti
   std::string target = fmt::format("{:#x}", options.offset);
   if (!options.function.empty()) {
     const auto file = open_binary(path, what);
-    const auto function = elf::find_function(file, options.function);
+    const auto function = elf::find_function(*file, options.function);
     if (!function)
       util::fail(std::errc::no_such_file_or_directory, "{}: symbol '{}' not found in {} (.symtab, .dynsym)", what,
                  options.function, path);
@@ -360,14 +394,14 @@ Link Program::attach_uprobe_multi(const std::string& binary, const UprobeMultiOp
     if (!options.pattern.empty()) {
       if (!options.symbols.empty())
         util::fail(std::errc::invalid_argument, "{}: give symbols or a pattern, not both", what);
-      for (const auto& function : elf::match_functions(file, options.pattern)) offsets.push_back(function.file_offset);
+      for (const auto& function : elf::match_functions(*file, options.pattern)) offsets.push_back(function.file_offset);
       if (offsets.empty())
         util::fail(std::errc::no_such_file_or_directory, "{}: no function of {} matches '{}' (.symtab, .dynsym)", what,
                    path, options.pattern);
       target = options.pattern;
     } else {
       for (const auto& symbol : options.symbols) {
-        const auto function = elf::find_function(file, symbol);
+        const auto function = elf::find_function(*file, symbol);
         if (!function)
           util::fail(std::errc::no_such_file_or_directory, "{}: symbol '{}' not found in {} (.symtab, .dynsym)", what,
                      symbol, path);
@@ -407,7 +441,7 @@ Link Program::attach_usdt(const std::string& binary, std::string_view provider, 
   std::vector<elf::UsdtNote> notes;
   std::size_t total = 0;
   try {
-    for (auto& note : elf::read_usdt_notes(file)) {
+    for (auto& note : elf::read_usdt_notes(*file)) {
       ++total;
       if (note.provider == provider && note.name == probe) notes.push_back(std::move(note));
     }
@@ -435,13 +469,13 @@ Link Program::attach_usdt(const std::string& binary, std::string_view provider, 
   for (const auto& note : notes) {
     Location location;
     location.address = note.address;
-    const auto offset = elf::address_to_file_offset(file, note.address);
+    const auto offset = elf::address_to_file_offset(*file, note.address);
     if (!offset)
       util::fail(std::errc::invalid_argument, "{}: probe address {:#x} lies in no loadable segment of {}", what,
                  note.address, path);
     location.offset = *offset;
     if (note.semaphore != 0) {
-      const auto semaphore = elf::address_to_file_offset(file, note.semaphore);
+      const auto semaphore = elf::address_to_file_offset(*file, note.semaphore);
       if (!semaphore)
         util::fail(std::errc::invalid_argument, "{}: semaphore address {:#x} lies in no loadable segment of {}", what,
                    note.semaphore, path);
