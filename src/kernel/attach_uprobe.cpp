@@ -452,10 +452,10 @@ Link Program::attach_usdt(const std::string& binary, std::string_view provider, 
     util::fail(std::errc::no_such_file_or_directory, "{}: no such probe in {} ({} USDT probes in .note.stapsdt)", what,
                path, total);
   // The specs name registers of the probed code's architecture; pt_regs offsets are x86-64's.
-  if (file.machine() != EM_X86_64)
+  if (file->machine() != EM_X86_64)
     util::fail(std::errc::operation_not_supported,
                "{}: {} is not x86-64 code (ELF machine {}); only x86-64 USDT argument specs are supported", what, path,
-               file.machine());
+               file->machine());
 
   // Each location: its file offset, its semaphore's, and its spec (arguments + the user cookie).
   struct Location {
@@ -531,7 +531,7 @@ Link Program::attach_usdt(const std::string& binary, std::string_view provider, 
         // Without bpf cookies the program finds its spec by the probed instruction's address in
         // the process: fixed for a non-PIE executable, per process otherwise.
         std::optional<std::uint64_t> ip;
-        if (file.type() == ET_EXEC)
+        if (file->type() == ET_EXEC)
           ip = location.address;
         else if (options.pid > 0)
           ip = runtime_address(options.pid, path, location.offset);
