@@ -24,6 +24,8 @@
 //   perfbuf/libbpf/N         a burst of samples (bench/bpf/perf_burst.bpf.c) that fits in the
 //                            CPU's ring (256 data pages), written before the clock starts
 //   perfbuf_lost/corebpf/N   bursts four times the ring's size: the kernel drops samples; after
+//   memcpy/4194304           the physical limit: memcpy of a 4 MiB buffer (the ring's size) to
+//                            another, bytes/s of this machine's memory (cache) bandwidth
 //   perfbuf_lost/libbpf/N    each burst is consumed, one more sample makes the kernel write its
 //                            lost record, and the iteration fails unless the samples the program
 //                            wrote equal those consumed and the ones it could not write equal the
@@ -485,7 +487,24 @@ void perfbuf_libbpf(benchmark::State& state) { run_perf<LibbpfPerf>(state, false
 void perfbuf_lost_corebpf(benchmark::State& state) { run_perf<CorebpfPerf>(state, true); }
 void perfbuf_lost_libbpf(benchmark::State& state) { run_perf<LibbpfPerf>(state, true); }
 
+// The yardstick: memcpy bandwidth over a buffer the size of the ring (thread CPU time).
+void memcpy_bandwidth(benchmark::State& state) {
+  const auto bytes = static_cast<std::size_t>(state.range(0));
+  std::vector<std::byte> from(bytes, std::byte{1});
+  std::vector<std::byte> to(bytes);
+  for (auto _ : state) {
+    const double start = thread_seconds();
+    std::memcpy(to.data(), from.data(), bytes);
+    benchmark::DoNotOptimize(to.data());
+    benchmark::ClobberMemory();
+    state.SetIterationTime(thread_seconds() - start);
+  }
+  state.counters["bytes"] = static_cast<double>(bytes);
+}
+
 }  // namespace
+
+BENCHMARK(memcpy_bandwidth)->Name("memcpy")->Arg(4 << 20)->UseManualTime()->Iterations(500);
 
 // Fixed iterations: each one also runs the producer (untimed), which costs far more than the
 // consumption measured.
