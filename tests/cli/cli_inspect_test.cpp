@@ -41,23 +41,9 @@ using corebpf::UniqueFd;
 using corebpf::test::shell_quote;
 using nlohmann::json;
 
-struct Outcome {
-  int status = -1;
-  std::string out;
-  std::string err;
-};
-
-Outcome run(const std::string& command) {
-  const fs::path err_file = fs::temp_directory_path() / fmt::format("corebpf_cli_inspect_{}.err", ::getpid());
-  Outcome r;
-  r.status = corebpf::test::run_command(command + " 2>" + shell_quote(err_file.string()), &r.out);
-  std::ifstream in(err_file);
-  r.err.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-  fs::remove(err_file);
-  return r;
-}
-
-Outcome corebpf(const std::string& args) { return run(corebpf::test::cli_path().string() + " " + args); }
+using Outcome = corebpf::test::CommandOutcome;
+Outcome run(const std::string& command) { return corebpf::test::run_capturing(command); }
+Outcome corebpf(const std::string& args) { return corebpf::test::run_cli(args); }
 
 // What bpftool 7.1 cannot say: our notes ("  // map counts"), and the per-CPU address move its
 // disassembler prints as a plain move.

@@ -40,23 +40,9 @@ using nlohmann::json;
 const std::string kObjects = COREBPF_BPF_OBJECT_DIR;
 const std::string kProgcmds = kObjects + "/cli_progcmds.bpf.o";
 
-struct Outcome {
-  int status = -1;
-  std::string out;
-  std::string err;
-};
-
-Outcome run(const std::string& command) {
-  const fs::path err_file = fs::temp_directory_path() / fmt::format("corebpf_cli_progcmds_{}.err", ::getpid());
-  Outcome r;
-  r.status = corebpf::test::run_command(command + " 2>" + shell_quote(err_file.string()), &r.out);
-  std::ifstream in(err_file);
-  r.err.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-  fs::remove(err_file);
-  return r;
-}
-
-Outcome corebpf(const std::string& args) { return run(corebpf::test::cli_path().string() + " " + args); }
+using Outcome = corebpf::test::CommandOutcome;
+Outcome run(const std::string& command) { return corebpf::test::run_capturing(command); }
+Outcome corebpf(const std::string& args) { return corebpf::test::run_cli(args); }
 
 std::string read_text(const std::string& path) {
   std::ifstream in(path, std::ios::binary);

@@ -38,23 +38,9 @@ const std::string kMapsObject = COREBPF_BPF_OBJECT_DIR "/cli_maps.bpf.o";
 const std::string kTracingObject = COREBPF_BPF_OBJECT_DIR "/attach_tracing.bpf.o";
 const std::string kUprobeObject = COREBPF_BPF_OBJECT_DIR "/attach_uprobe.bpf.o";
 
-struct Outcome {
-  int status = -1;
-  std::string out;
-  std::string err;
-};
-
-Outcome run(const std::string& command) {
-  const fs::path err_file = fs::temp_directory_path() / fmt::format("corebpf_cli_refs_{}.err", ::getpid());
-  Outcome r;
-  r.status = corebpf::test::run_command(command + " 2>" + shell_quote(err_file.string()), &r.out);
-  std::ifstream in(err_file);
-  r.err.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-  fs::remove(err_file);
-  return r;
-}
-
-Outcome corebpf(const std::string& args) { return run(corebpf::test::cli_path().string() + " " + args); }
+using Outcome = corebpf::test::CommandOutcome;
+Outcome run(const std::string& command) { return corebpf::test::run_capturing(command); }
+Outcome corebpf(const std::string& args) { return corebpf::test::run_cli(args); }
 
 // A child of the test that holds every fd the test had when it forked, under its own name.
 class HoldingChild {

@@ -30,23 +30,9 @@ using nlohmann::json;
 const std::string kObject = COREBPF_BPF_OBJECT_DIR "/cli_maps.bpf.o";
 const std::string kCoreObject = COREBPF_BPF_OBJECT_DIR "/core_task.bpf.o";
 
-struct Outcome {
-  int status = -1;
-  std::string out;
-  std::string err;
-};
-
-Outcome run(const std::string& command) {
-  const fs::path err_file = fs::temp_directory_path() / fmt::format("corebpf_cli_runtime_{}.err", ::getpid());
-  Outcome r;
-  r.status = corebpf::test::run_command(command + " 2>" + shell_quote(err_file.string()), &r.out);
-  std::ifstream in(err_file);
-  r.err.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-  fs::remove(err_file);
-  return r;
-}
-
-Outcome corebpf(const std::string& args) { return run(corebpf::test::cli_path().string() + " " + args); }
+using Outcome = corebpf::test::CommandOutcome;
+Outcome run(const std::string& command) { return corebpf::test::run_capturing(command); }
+Outcome corebpf(const std::string& args) { return corebpf::test::run_cli(args); }
 
 // The bytes of a cli_value (see cli_maps.bpf.c) as `value hex ...` words: pid 12, comm "bash",
 // flags 3, level 17, offset -2, state CLI_RUNNING, inner {8080, -1}, u 0x01020304, counts {1, 2},

@@ -4,8 +4,11 @@
 #include <unistd.h>
 
 #include <array>
+#include <atomic>
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
+#include <iterator>
 
 namespace corebpf::test {
 namespace {
@@ -41,5 +44,20 @@ int run_command(const std::string& command, std::string* output) {
   const int status = ::pclose(pipe);
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
+
+CommandOutcome run_capturing(const std::string& command) {
+  static std::atomic<unsigned> serial{0};
+  const std::filesystem::path err_file =
+      std::filesystem::temp_directory_path() /
+      ("corebpf_test_" + std::to_string(::getpid()) + "_" + std::to_string(serial.fetch_add(1)) + ".err");
+  CommandOutcome outcome;
+  outcome.status = run_command(command + " 2>'" + err_file.string() + "'", &outcome.out);
+  std::ifstream in(err_file);
+  outcome.err.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  std::filesystem::remove(err_file);
+  return outcome;
+}
+
+CommandOutcome run_cli(const std::string& args) { return run_capturing(cli_path().string() + " " + args); }
 
 }  // namespace corebpf::test

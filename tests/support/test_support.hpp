@@ -20,6 +20,17 @@ std::filesystem::path kernel_dir(const std::string& series);
 // Runs `command` with /bin/sh, returns its exit status and puts stdout in `output`.
 int run_command(const std::string& command, std::string* output = nullptr);
 
+// What a command run with /bin/sh did: its exit status (-1 when a signal ended it), its standard
+// output and its standard error, apart.
+struct CommandOutcome {
+  int status = -1;
+  std::string out;
+  std::string err;
+};
+CommandOutcome run_capturing(const std::string& command);
+// The CLI under test (cli_path()) with `args`, as a user's shell would run it.
+CommandOutcome run_cli(const std::string& args);
+
 }  // namespace corebpf::test
 
 // Skips the test with `why` outside CI; in CI (CI=true) a skip is a failure.
