@@ -202,12 +202,19 @@ struct Object::State {
       if (map.type() == MapType::struct_ops)
         want("bpf_struct_ops_" + map.struct_ops_type_name(), btf::NameScope::types);
     if (names.empty()) return;
-    const auto& vmlinux = kernel::running_vmlinux_btf();
-    if (!vmlinux) return;
-    std::vector<btf::NameQuery> queries;
-    queries.reserve(names.size());
-    for (std::size_t i = 0; i < names.size(); ++i) queries.push_back({names[i], scopes[i]});
-    vmlinux->prefetch_names(queries);
+    // A kernel without BTF (its file hidden or empty: the archive serves CO-RE) has nothing to
+    // scan; and a prefetch never fails a load: the lookups it serves report their own errors.
+    std::error_code ec;
+    if (std::filesystem::file_size(kRunningVmlinuxBtf, ec) == 0 || ec) return;
+    try {
+      const auto& vmlinux = kernel::running_vmlinux_btf();
+      if (!vmlinux) return;
+      std::vector<btf::NameQuery> queries;
+      queries.reserve(names.size());
+      for (std::size_t i = 0; i < names.size(); ++i) queries.push_back({names[i], scopes[i]});
+      vmlinux->prefetch_names(queries);
+    } catch (const Error&) {
+    }
   }
 
   void relocate() {
