@@ -23,9 +23,9 @@ int report(std::string_view message, int status) {
 }
 
 int run(int argc, char** argv) {
-  const Object objects[] = {btf_object(),    core_object(),    gen_object(),        prog_object(),
-                            map_object(),    link_object(),    feature_object(),    net_object(),
-                            cgroup_object(), perf_object(),    struct_ops_object(), iter_object()};
+  const Object objects[] = {btf_object(),    core_object(), gen_object(),        prog_object(),
+                            map_object(),    link_object(), feature_object(),    net_object(),
+                            cgroup_object(), perf_object(), struct_ops_object(), iter_object()};
   ParsedLine line = parse_command_line(argc, argv);
   if (line.options.debug) {
     corebpf::set_log_handler(
