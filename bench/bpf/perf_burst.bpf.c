@@ -26,14 +26,14 @@ struct loop_context {
   struct __sk_buff* skb;
 };
 
-#define EMIT(size)                                                                           \
-  static long emit_##size(__u32 index, void* ctx) {                                          \
-    *(__u32*)payload = index;                                                                \
-    if (bpf_perf_event_output(((struct loop_context*)ctx)->skb, &samples, BPF_F_CURRENT_CPU, payload, size) == 0)         \
-      burst.written++;                                                                       \
-    else                                                                                     \
-      burst.dropped++;                                                                       \
-    return 0;                                                                                \
+#define EMIT(size)                                                                                                \
+  static long emit_##size(__u32 index, void* ctx) {                                                               \
+    *(__u32*)payload = index;                                                                                     \
+    if (bpf_perf_event_output(((struct loop_context*)ctx)->skb, &samples, BPF_F_CURRENT_CPU, payload, size) == 0) \
+      burst.written++;                                                                                            \
+    else                                                                                                          \
+      burst.dropped++;                                                                                            \
+    return 0;                                                                                                     \
   }
 EMIT(16)
 EMIT(64)
@@ -46,10 +46,18 @@ int emit_samples(struct __sk_buff* skb) {
   burst.dropped = 0;
   struct loop_context context = {skb};
   switch (burst.record_size) {
-    case 16: bpf_loop(burst.records, emit_16, &context, 0); break;
-    case 64: bpf_loop(burst.records, emit_64, &context, 0); break;
-    case 256: bpf_loop(burst.records, emit_256, &context, 0); break;
-    case 1024: bpf_loop(burst.records, emit_1024, &context, 0); break;
+    case 16:
+      bpf_loop(burst.records, emit_16, &context, 0);
+      break;
+    case 64:
+      bpf_loop(burst.records, emit_64, &context, 0);
+      break;
+    case 256:
+      bpf_loop(burst.records, emit_256, &context, 0);
+      break;
+    case 1024:
+      bpf_loop(burst.records, emit_1024, &context, 0);
+      break;
   }
   return 0;
 }

@@ -18,15 +18,15 @@ struct burst {
 } burst;
 
 // bpf_ringbuf_reserve needs a constant size: one copy of the body per size.
-#define EMIT(size)                                             \
-  static long emit_##size(__u32 index, void* ctx) {            \
-    __u64* record = bpf_ringbuf_reserve(&events, size, 0);     \
-    if (!record) return 1;                                     \
-    record[0] = burst.seq++;                                         \
-    record[1] = index;                                         \
-    bpf_ringbuf_submit(record, BPF_RB_NO_WAKEUP);              \
-    burst.emitted++;                                                 \
-    return 0;                                                  \
+#define EMIT(size)                                         \
+  static long emit_##size(__u32 index, void* ctx) {        \
+    __u64* record = bpf_ringbuf_reserve(&events, size, 0); \
+    if (!record) return 1;                                 \
+    record[0] = burst.seq++;                               \
+    record[1] = index;                                     \
+    bpf_ringbuf_submit(record, BPF_RB_NO_WAKEUP);          \
+    burst.emitted++;                                       \
+    return 0;                                              \
   }
 EMIT(16)
 EMIT(64)
@@ -37,10 +37,18 @@ SEC("socket")
 int emit_burst(struct __sk_buff* skb) {
   burst.emitted = 0;
   switch (burst.record_size) {
-    case 16: bpf_loop(burst.records, emit_16, 0, 0); break;
-    case 64: bpf_loop(burst.records, emit_64, 0, 0); break;
-    case 256: bpf_loop(burst.records, emit_256, 0, 0); break;
-    case 1024: bpf_loop(burst.records, emit_1024, 0, 0); break;
+    case 16:
+      bpf_loop(burst.records, emit_16, 0, 0);
+      break;
+    case 64:
+      bpf_loop(burst.records, emit_64, 0, 0);
+      break;
+    case 256:
+      bpf_loop(burst.records, emit_256, 0, 0);
+      break;
+    case 1024:
+      bpf_loop(burst.records, emit_1024, 0, 0);
+      break;
   }
   return 0;
 }
@@ -51,15 +59,15 @@ char LICENSE[] SEC("license") = "GPL";
 // BPF_PROG_TEST_RUN), each writing up to burst.records records of burst.record_size bytes while
 // user space consumes. Returns how many it wrote (fewer when the ring is full); counts on the
 // stack, since the runs share the globals.
-#define EMIT_COUNTED(size)                                        \
-  static long emit_counted_##size(__u32 index, void* ctx) {       \
-    __u64* record = bpf_ringbuf_reserve(&events, size, 0);        \
-    if (!record) return 1;                                        \
-    record[0] = bpf_get_smp_processor_id();                       \
-    record[1] = index;                                            \
-    bpf_ringbuf_submit(record, BPF_RB_NO_WAKEUP);                 \
-    ++*(__u32*)ctx;                                               \
-    return 0;                                                     \
+#define EMIT_COUNTED(size)                                  \
+  static long emit_counted_##size(__u32 index, void* ctx) { \
+    __u64* record = bpf_ringbuf_reserve(&events, size, 0);  \
+    if (!record) return 1;                                  \
+    record[0] = bpf_get_smp_processor_id();                 \
+    record[1] = index;                                      \
+    bpf_ringbuf_submit(record, BPF_RB_NO_WAKEUP);           \
+    ++*(__u32*)ctx;                                         \
+    return 0;                                               \
   }
 EMIT_COUNTED(64)
 EMIT_COUNTED(256)
@@ -68,8 +76,12 @@ SEC("socket")
 int emit_concurrent(struct __sk_buff* skb) {
   __u32 written = 0;
   switch (burst.record_size) {
-    case 64: bpf_loop(burst.records, emit_counted_64, &written, 0); break;
-    case 256: bpf_loop(burst.records, emit_counted_256, &written, 0); break;
+    case 64:
+      bpf_loop(burst.records, emit_counted_64, &written, 0);
+      break;
+    case 256:
+      bpf_loop(burst.records, emit_counted_256, &written, 0);
+      break;
   }
   return written;
 }

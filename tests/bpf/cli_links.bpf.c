@@ -7,23 +7,23 @@
 char LICENSE[] SEC("license") = "GPL";
 
 SEC("raw_tracepoint/sys_enter")
-int link_raw_tp(void *ctx) { return 0; }
+int link_raw_tp(void* ctx) { return 0; }
 
 SEC("tracepoint/syscalls/sys_enter_getppid")
-int link_tracepoint(void *ctx) { return 0; }
+int link_tracepoint(void* ctx) { return 0; }
 
 SEC("iter/task")
-int link_iter(void *ctx) { return 0; }
+int link_iter(void* ctx) { return 0; }
 
 SEC("xdp")
-int link_xdp(struct xdp_md *ctx) { return XDP_PASS; }
+int link_xdp(struct xdp_md* ctx) { return XDP_PASS; }
 
 SEC("tc")
-int link_tc(struct __sk_buff *skb) { return 0; }
+int link_tc(struct __sk_buff* skb) { return 0; }
 
 SEC("cgroup_skb/egress")
-int link_cgroup(struct __sk_buff *skb) { return 1; }
+int link_cgroup(struct __sk_buff* skb) { return 1; }
 
 // Returns NF_ACCEPT.
 SEC("netfilter")
-int link_netfilter(void *ctx) { return 1; }
+int link_netfilter(void* ctx) { return 1; }

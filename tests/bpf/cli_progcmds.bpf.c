@@ -18,9 +18,9 @@ struct {
 
 // "key=value" per element of the map the iterator link was given.
 SEC("iter/bpf_map_elem")
-int cli_iter_elems(struct bpf_iter__bpf_map_elem *ctx) {
-  __u32 *key = ctx->key;
-  __u64 *value = ctx->value;
+int cli_iter_elems(struct bpf_iter__bpf_map_elem* ctx) {
+  __u32* key = ctx->key;
+  __u64* value = ctx->value;
   if (!key || !value) return 0;
   BPF_SEQ_PRINTF(ctx->meta->seq, "%u=%llu\n", *key, *value);
   return 0;
@@ -28,8 +28,8 @@ int cli_iter_elems(struct bpf_iter__bpf_map_elem *ctx) {
 #else
 // "tgid comm" per process (its main thread).
 SEC("iter/task")
-int cli_iter_tasks(struct bpf_iter__task *ctx) {
-  struct task_struct *task = ctx->task;
+int cli_iter_tasks(struct bpf_iter__task* ctx) {
+  struct task_struct* task = ctx->task;
   if (!task || task->pid != task->tgid) return 0;
   BPF_SEQ_PRINTF(ctx->meta->seq, "%d %s\n", task->tgid, task->comm);
   return 0;
@@ -38,7 +38,7 @@ int cli_iter_tasks(struct bpf_iter__task *ctx) {
 
 // bpf_printk on every getpgid(): the tracelog test looks for its own pid in trace_pipe.
 SEC("tracepoint/syscalls/sys_enter_getpgid")
-int cli_printk(void *ctx) {
+int cli_printk(void* ctx) {
   bpf_printk("corebpf-tracelog pid %d", (int)(bpf_get_current_pid_tgid() >> 32));
   return 0;
 }
@@ -46,9 +46,9 @@ int cli_printk(void *ctx) {
 // Rewrites the frame for test_run: swaps the two MAC addresses, adds 1 to byte 14, returns
 // XDP_TX; a frame shorter than 15 bytes is passed untouched.
 SEC("xdp")
-int cli_xdp_rewrite(struct xdp_md *ctx) {
-  unsigned char *data = (void *)(long)ctx->data;
-  unsigned char *end = (void *)(long)ctx->data_end;
+int cli_xdp_rewrite(struct xdp_md* ctx) {
+  unsigned char* data = (void*)(long)ctx->data;
+  unsigned char* end = (void*)(long)ctx->data_end;
   if (data + 15 > end) return XDP_PASS;
   for (int i = 0; i < 6; i++) {
     unsigned char t = data[i];
@@ -62,9 +62,9 @@ int cli_xdp_rewrite(struct xdp_md *ctx) {
 // The same through the skb context for test_run with ctx_in/ctx_out: sets skb->mark to the first
 // byte of the packet plus the mark given in, and returns the packet's length.
 SEC("tc")
-int cli_tc_mark(struct __sk_buff *skb) {
-  unsigned char *data = (void *)(long)skb->data;
-  unsigned char *end = (void *)(long)skb->data_end;
+int cli_tc_mark(struct __sk_buff* skb) {
+  unsigned char* data = (void*)(long)skb->data;
+  unsigned char* end = (void*)(long)skb->data_end;
   if (data + 1 > end) return 0;
   skb->mark += data[0];
   return skb->len;

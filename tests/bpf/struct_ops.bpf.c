@@ -16,25 +16,23 @@ unsigned long long cong_avoid_calls;
 unsigned long long undo_calls;
 
 SEC("struct_ops/corebpf_init")
-void BPF_PROG(corebpf_init, struct sock *sk) {
-  __sync_fetch_and_add(&init_calls, 1);
-}
+void BPF_PROG(corebpf_init, struct sock* sk) { __sync_fetch_and_add(&init_calls, 1); }
 
 SEC("struct_ops/corebpf_ssthresh")
-__u32 BPF_PROG(corebpf_ssthresh, struct sock *sk) {
-  const struct tcp_sock *tp = (const struct tcp_sock *)sk;
+__u32 BPF_PROG(corebpf_ssthresh, struct sock* sk) {
+  const struct tcp_sock* tp = (const struct tcp_sock*)sk;
   __sync_fetch_and_add(&ssthresh_calls, 1);
   return tp->snd_cwnd > 4 ? tp->snd_cwnd >> 1 : 2;
 }
 
 SEC("struct_ops/corebpf_cong_avoid")
-void BPF_PROG(corebpf_cong_avoid, struct sock *sk, __u32 ack, __u32 acked) {
+void BPF_PROG(corebpf_cong_avoid, struct sock* sk, __u32 ack, __u32 acked) {
   __sync_fetch_and_add(&cong_avoid_calls, 1);
 }
 
 SEC("struct_ops/corebpf_undo_cwnd")
-__u32 BPF_PROG(corebpf_undo_cwnd, struct sock *sk) {
-  const struct tcp_sock *tp = (const struct tcp_sock *)sk;
+__u32 BPF_PROG(corebpf_undo_cwnd, struct sock* sk) {
+  const struct tcp_sock* tp = (const struct tcp_sock*)sk;
   __sync_fetch_and_add(&undo_calls, 1);
   return tp->snd_cwnd;
 }
@@ -44,9 +42,7 @@ __u32 BPF_PROG(corebpf_undo_cwnd, struct sock *sk) {
 // the CLI tests compare with it.
 #ifndef CC_NAME
 SEC("struct_ops/corebpf_unused")
-__u32 BPF_PROG(corebpf_unused, struct sock *sk) {
-  return 0;
-}
+__u32 BPF_PROG(corebpf_unused, struct sock* sk) { return 0; }
 #endif
 
 // The map's (and the congestion control's) name: CC_NAME when given (tests/cli builds it as
@@ -67,9 +63,9 @@ SEC(".struct_ops.link")
 SEC(".struct_ops")
 #endif
 struct tcp_congestion_ops CC_NAME = {
-    .init = (void *)corebpf_init,
-    .ssthresh = (void *)corebpf_ssthresh,
-    .cong_avoid = (void *)corebpf_cong_avoid,
-    .undo_cwnd = (void *)corebpf_undo_cwnd,
+    .init = (void*)corebpf_init,
+    .ssthresh = (void*)corebpf_ssthresh,
+    .cong_avoid = (void*)corebpf_cong_avoid,
+    .undo_cwnd = (void*)corebpf_undo_cwnd,
     .name = CC_STR(CC_NAME),
 };

@@ -48,7 +48,7 @@ struct module {
 } __core;
 struct nf_conntrack_helper {
   char name[16];
-  struct module *me;
+  struct module* me;
 } __core;
 struct bpf_ct_opts {
   __s32 error;
@@ -62,13 +62,13 @@ struct task_struct {
 
 __u64 sink = 0;
 
-static __always_inline void *arg(void *ctx) { return (void *)((__u64 *)ctx)[0]; }
+static __always_inline void* arg(void* ctx) { return (void*)((__u64*)ctx)[0]; }
 
 SEC("raw_tp/sys_enter")
-int conntrack_fields(void *ctx) {
-  struct nf_conn *ct = arg(ctx);
-  struct nf_conn_acct *acct = arg(ctx);
-  struct nf_conn_tstamp *ts = arg(ctx);
+int conntrack_fields(void* ctx) {
+  struct nf_conn* ct = arg(ctx);
+  struct nf_conn_acct* acct = arg(ctx);
+  struct nf_conn_tstamp* ts = arg(ctx);
   __u64 v = BPF_CORE_READ(ct, status) + BPF_CORE_READ(ct, timeout);
   v += BPF_CORE_READ(ct, tuplehash[1].tuple.dst.protonum);
   v += BPF_CORE_READ(acct, counter[1].bytes.counter);
@@ -78,10 +78,10 @@ int conntrack_fields(void *ctx) {
 }
 
 SEC("raw_tp/sys_exit")
-int conntrack_helper(void *ctx) {
-  struct nf_conntrack_helper *helper = arg(ctx);
-  struct bpf_ct_opts *opts = arg(ctx);
-  struct task_struct *task = arg(ctx);
+int conntrack_helper(void* ctx) {
+  struct nf_conntrack_helper* helper = arg(ctx);
+  struct bpf_ct_opts* opts = arg(ctx);
+  struct task_struct* task = arg(ctx);
   __u64 v = (__u64)BPF_CORE_READ(helper, me, name[0]) + BPF_CORE_READ(task, pid);
   v += BPF_CORE_READ(opts, error);
   if (bpf_core_field_exists(opts->ct_zone_id)) v += BPF_CORE_READ(opts, ct_zone_id);
