@@ -133,6 +133,12 @@ class StructOpsRegistration final : public detail::Attachment {
 
 constexpr const char* kRunningVmlinuxBtf = "/sys/kernel/btf/vmlinux";
 
+// Whether the running kernel shows its BTF (a hidden or empty file means no: the archive serves).
+bool running_kernel_has_btf() {
+  std::error_code ec;
+  return std::filesystem::file_size(kRunningVmlinuxBtf, ec) > 0 && !ec;
+}
+
 struct Object::State {
   ObjectSpec spec;
   ObjectOptions options;
@@ -204,8 +210,7 @@ struct Object::State {
     if (names.empty()) return;
     // A kernel without BTF (its file hidden or empty: the archive serves CO-RE) has nothing to
     // scan; and a prefetch never fails a load: the lookups it serves report their own errors.
-    std::error_code ec;
-    if (std::filesystem::file_size(kRunningVmlinuxBtf, ec) == 0 || ec) return;
+    if (!running_kernel_has_btf()) return;
     try {
       const auto& vmlinux = kernel::running_vmlinux_btf();
       if (!vmlinux) return;
@@ -232,8 +237,7 @@ struct Object::State {
   core::Target relocation_target() const {
     if (!options.target_btf.empty()) return core::Target::from_file(options.target_btf);
     const bool has_archive = !options.btf_archive.empty() || !options.embedded_btf_archive.kernels.empty();
-    std::error_code ec;
-    const bool kernel_has_btf = std::filesystem::file_size(kRunningVmlinuxBtf, ec) > 0 && !ec;
+    const bool kernel_has_btf = running_kernel_has_btf();
     if (!has_archive || kernel_has_btf) {
       // The running kernel's vmlinux BTF is read once per process and shared with attach
       // targets, struct_ops and externs.
